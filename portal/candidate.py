@@ -1,0 +1,95 @@
+"""The candidate's status page, ``/s/<token>``: HTML, the htmx card, or JSON; never writes."""
+
+from flask import Blueprint, current_app, g, render_template, request
+
+from portal import clock
+from portal.db import get_session
+from portal.services.status import (
+    etag_for,
+    expired_link_contact,
+    load_status,
+    status_json,
+    version_stamp,
+)
+from portal.tokens import LinkExpired, LinkInvalid, read_status_token
+from portal.web import htmx
+
+bp = Blueprint("candidate", __name__)
+
+# What a status response must say about itself, whatever its form.
+PRIVATE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Robots-Tag": "noindex, nofollow",
+    "Referrer-Policy": "strict-origin",
+    "Vary": "Accept, HX-Request",
+}
+
+
+def _variant() -> str:
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    if best == "application/json":
+        return "json"
+    return "card" if htmx else "page"
+
+
+@bp.get("/s/<path:token>")
+def status(token: str):
+    """Where the candidate stands: stage, latest note, last update and the next promise."""
+    try:
+        claim = read_status_token(token)
+    except LinkExpired as expired:
+        return _expired(expired.application_id)
+    except LinkInvalid:
+        return _not_found()
+    session = get_session()
+    today = clock.today()
+    variant = _variant()
+    build = current_app.config["BUILD_ID"]
+    if request.if_none_match:
+        # A poll: one narrow query, and no rendering when nothing changed.
+        stamp = version_stamp(
+            session=session, application_id=claim.application_id,
+            token_version=claim.token_version,
+        )
+        if stamp is None:
+            return _not_found()
+        etag = etag_for(stamp, today=today, language="", variant=variant, build=build)
+        if etag.strip('"') in request.if_none_match:
+            return "", 304, {**PRIVATE_HEADERS, "ETag": etag}
+    view = load_status(
+        session=session, application_id=claim.application_id, token_version=claim.token_version
+    )
+    if view is None:
+        return _not_found()
+    etag = etag_for(view.version_stamp, today=today, language="", variant=variant, build=build)
+    headers = {**PRIVATE_HEADERS, "ETag": etag}
+    if variant == "json":
+        return status_json(view, today=today), 200, headers
+    g.language = view.language
+    template = "candidate/_status_card.html" if variant == "card" else "candidate/status.html"
+    poll_seconds = current_app.config["STATUS_POLL_SECONDS"]
+    body = render_template(
+        template, view=view, today=today, token=token, etag=etag, poll_seconds=poll_seconds
+    )
+    return body, 200, headers
+
+
+def _not_found():
+    headers = {**PRIVATE_HEADERS}
+    if _variant() == "json":
+        return {"error": "not_found", "status": 404}, 404, headers
+    return render_template("candidate/link_not_found.html"), 404, headers
+
+
+def _expired(application_id: int | None):
+    contact = None
+    if application_id is not None:
+        contact = expired_link_contact(session=get_session(), application_id=application_id)
+    if contact is not None:
+        g.language = contact.language
+    headers = {**PRIVATE_HEADERS}
+    if _variant() == "json":
+        return {"error": "expired", "status": 410}, 410, headers
+    max_age = current_app.config["LINK_MAX_AGE_DAYS"]
+    body = render_template("candidate/link_expired.html", contact=contact, max_age=max_age)
+    return body, 410, headers

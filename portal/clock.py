@@ -1,0 +1,33 @@
+"""The portal's notion of "now" and "today" (the agency's time zone decides what today is)."""
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_app_context
+
+DEFAULT_TIMEZONE = "Europe/Stockholm"
+
+
+def now() -> datetime:
+    """The current UTC time, timezone-aware."""
+    return datetime.now(UTC)
+
+
+def local_zone() -> ZoneInfo:
+    """The agency's time zone (``PORTAL_TIMEZONE``, default Europe/Stockholm)."""
+    name = DEFAULT_TIMEZONE
+    if has_app_context():
+        name = current_app.config.get("TIMEZONE", DEFAULT_TIMEZONE)
+    return ZoneInfo(name)
+
+
+def today() -> date:
+    """Today's date in the agency's time zone."""
+    return datetime.now(local_zone()).date()
+
+
+def local_date(moment: datetime) -> date:
+    """The calendar date of ``moment`` in the agency's time zone."""
+    if moment.tzinfo is None:  # SQLite hands back naive UTC values
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(local_zone()).date()

@@ -1,0 +1,66 @@
+"""Configuration: defaults, then ``PORTAL_*`` environment variables, then test overrides."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+# A development key, known to everyone who reads this file: refused outside debug, demo and tests.
+DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
+
+DEFAULTS = {
+    "SECRET_KEY": DEV_SECRET_KEY,
+    "SECRET_KEY_FALLBACKS": [],
+    "BASE_URL": "http://127.0.0.1:5000",
+    "LINK_MAX_AGE_DAYS": 365,
+    "STATUS_POLL_SECONDS": 60,
+    "DESK_PAGE_SIZE": 50,
+    "DEMO": False,
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "WTF_CSRF_TIME_LIMIT": None,
+    "BABEL_DEFAULT_LOCALE": "en",
+}
+
+
+class InsecureSecretKeyError(RuntimeError):
+    """Raised when the development secret key would be used in production."""
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Fill ``app.config`` from defaults, the environment and the test overrides."""
+    app.config.from_mapping(DEFAULTS)
+    app.config["DATABASE_URL"] = "sqlite:///" + str(Path(app.instance_path) / "portal.sqlite3")
+    app.config.from_prefixed_env("PORTAL")
+    if test_config:
+        app.config.from_mapping(test_config)
+    _normalise(app)
+
+
+def _normalise(app: Flask) -> None:
+    config = app.config
+    fallbacks = config["SECRET_KEY_FALLBACKS"]
+    if isinstance(fallbacks, str):  # a plain string instead of a JSON list: comma separated
+        config["SECRET_KEY_FALLBACKS"] = [k.strip() for k in fallbacks.split(",") if k.strip()]
+    config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
+    config["LINK_MAX_AGE_DAYS"] = int(config["LINK_MAX_AGE_DAYS"])
+    if config["BASE_URL"].startswith("https://"):
+        config.setdefault("SESSION_COOKIE_SECURE", True)
+        config["SESSION_COOKIE_SECURE"] = True
+        config["SESSION_COOKIE_NAME"] = "__Host-session"
+    if config["DATABASE_URL"].startswith("sqlite:///"):
+        Path(config["DATABASE_URL"].removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+
+
+def refuse_insecure_key(app: Flask) -> None:
+    """Stop a production app that still runs with the published development key."""
+    relaxed = app.debug or app.testing or app.config["DEMO"] or os.environ.get("FLASK_DEBUG")
+    if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not relaxed:
+        raise InsecureSecretKeyError(
+            "PORTAL_SECRET_KEY is not set: refusing to run with the development key. "
+            'Set it, e.g. PORTAL_SECRET_KEY="$(python -c \'import secrets; '
+            "print(secrets.token_urlsafe(32))')\""
+        )

@@ -1,0 +1,68 @@
+"""Languages: the locale of each request, and dates written the way each language writes them."""
+
+from datetime import date, datetime
+
+from babel.dates import format_date
+from flask import Flask, g, request
+from flask_babel import Babel, ngettext
+from flask_babel import gettext as _
+
+from portal.clock import local_date, today
+from portal.models import LANGUAGES
+
+babel = Babel()
+
+# English dates in the European order ("28 November 2026"), as the product is Swedish first.
+_BABEL_LOCALES = {"en": "en_GB", "sv": "sv_SE"}
+
+
+def select_locale() -> str:
+    """The request's language: the candidate's (set by the view), the recruiter's, the browser's."""
+    chosen = g.get("language")
+    if chosen in LANGUAGES:
+        return chosen
+    from flask_login import current_user  # late: flask-login needs the app context
+
+    if getattr(current_user, "is_authenticated", False) and current_user.language in LANGUAGES:
+        return current_user.language
+    return request.accept_languages.best_match(LANGUAGES, default="en") if request else "en"
+
+
+def format_day(day: date | datetime | None, language: str, *, weekday: bool = False) -> str:
+    """A date as people write it: "28 November 2026" / "28 november 2026"."""
+    if day is None:
+        return ""
+    if isinstance(day, datetime):
+        day = local_date(day)
+    pattern = "EEEE d MMMM y" if weekday else "d MMMM y"
+    return format_date(day, pattern, locale=_BABEL_LOCALES.get(language, "en_GB"))
+
+
+def days_ago(moment: date | datetime, reference: date | None = None) -> str:
+    """ "today", "yesterday", "3 days ago" in the request's language."""
+    day = local_date(moment) if isinstance(moment, datetime) else moment
+    days = ((reference or today()) - day).days
+    if days <= 0:
+        return _("today")
+    if days == 1:
+        return _("yesterday")
+    return ngettext("%(num)d day ago", "%(num)d days ago", days)
+
+
+def init_app(app: Flask) -> None:
+    """Attach Flask-Babel and the date filters."""
+    babel.init_app(app, locale_selector=select_locale)
+
+    def _day_filter(value, weekday: bool = False):
+        from flask_babel import get_locale
+
+        return format_day(value, str(get_locale() or "en"), weekday=weekday)
+
+    def _current_language() -> str:
+        from flask_babel import get_locale
+
+        return str(get_locale() or "en")
+
+    app.add_template_filter(_day_filter, "day")
+    app.jinja_env.globals["current_language"] = _current_language
+    app.add_template_filter(days_ago, "days_ago")

@@ -1,0 +1,172 @@
+"""Every table of the portal, in one module (SQLModel, UTC-aware datetimes).
+
+No ``from __future__ import annotations`` here: SQLModel needs real annotations
+to build relationships.
+"""
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, Column, Index, MetaData, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+# Constraint names that Alembic can find again on SQLite and PostgreSQL alike.
+SQLModel.metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+LANGUAGES = ("en", "sv")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware (SQLModel rejects naive datetimes)."""
+    return datetime.now(UTC)
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    RECRUITER = "recruiter"
+
+
+class UpdateKind(StrEnum):
+    CREATED = "created"
+    STAGE_CHANGE = "stage_change"
+    NOTE = "note"
+    NO_NEWS = "no_news"
+    INTERNAL = "internal"
+    CANDIDATE_MESSAGE = "candidate_message"
+    SYSTEM = "system"
+
+
+class Outcome(StrEnum):
+    HIRED = "hired"
+    NOT_SELECTED = "not_selected"
+    WITHDRAWN = "withdrawn"
+    CLOSED = "closed"
+
+
+class Recruiter(SQLModel, table=True):
+    """A person who logs in to the desk."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True)
+    name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(default=Role.RECRUITER, max_length=20)
+    language: str = Field(default="en", max_length=5)
+    # Bumped on logout and password change: every older session cookie stops working.
+    session_version: int = Field(default=1)
+    is_active: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else self.name
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class Client(SQLModel, table=True):
+    """A hiring company."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=60, unique=True)
+    name: str = Field(max_length=120)
+    country: str = Field(default="SE", max_length=2)
+    default_language: str = Field(default="sv", max_length=5)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Job(SQLModel, table=True):
+    """A position a client is hiring for, with its own stage pipeline."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_id: int = Field(foreign_key="client.id", index=True)
+    title: str = Field(max_length=160)
+    owner_id: int | None = Field(default=None, foreign_key="recruiter.id", index=True)
+    promise_days: int = Field(default=5, ge=1, le=60)
+    is_open: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Stage(SQLModel, table=True):
+    """One step of a job's pipeline; label and guidance per language ({"en": ..., "sv": ...})."""
+
+    __table_args__ = (UniqueConstraint("job_id", "key", name="uq_stage_job_id_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="job.id", index=True)
+    position: int = Field(default=0)
+    key: str = Field(max_length=40)
+    label: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    guidance: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    is_terminal: bool = Field(default=False)
+    outcome: str | None = Field(default=None, max_length=20)
+
+    def label_in(self, language: str) -> str:
+        return self.label.get(language) or self.label.get("en") or self.key
+
+    def guidance_in(self, language: str) -> str:
+        return self.guidance.get(language) or self.guidance.get("en") or ""
+
+
+class Application(SQLModel, table=True):
+    """One candidate in one job."""
+
+    __table_args__ = (
+        # The desk's urgency order (overdue first, then due soonest, then oldest news),
+        # usable for keyset pagination with or without a client filter.
+        Index("ix_application_urgency", "is_open", "promised_by", "last_update_at", "id"),
+        Index(
+            "ix_application_client_urgency",
+            "client_id", "is_open", "promised_by", "last_update_at", "id",
+        ),
+        Index("ix_application_job_urgency", "job_id", "is_open", "promised_by", "id"),
+        Index("ix_application_stage", "stage_id"),
+        Index("ix_application_email", "email"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(foreign_key="job.id")
+    # Denormalised from the job (which never changes client) so the desk can filter by index.
+    client_id: int = Field(foreign_key="client.id")
+    stage_id: int = Field(foreign_key="stage.id")
+    name: str = Field(max_length=120)
+    email: str = Field(max_length=254)
+    language: str = Field(default="en", max_length=5)
+    is_open: bool = Field(default=True)
+    promised_by: date | None = Field(default=None)
+    token_version: int = Field(default=1)
+    # When the candidate last heard something (a public update), or applied.
+    last_update_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    # Changes whenever anything the candidate can see changes (drives the ETag).
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Update(SQLModel, table=True):
+    """An append-only entry in an application's history."""
+
+    __table_args__ = (Index("ix_update_application_created", "application_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: int = Field(foreign_key="application.id")
+    kind: str = Field(max_length=20)
+    stage_id: int | None = Field(default=None, foreign_key="stage.id")
+    public_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    internal_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    author_id: int | None = Field(default=None, foreign_key="recruiter.id")
+    promised_by: date | None = Field(default=None)
+    # Part of the candidate's timeline (anything but an internal-only note).
+    is_public: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)

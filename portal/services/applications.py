@@ -1,0 +1,98 @@
+"""Applications: creating them, their links, and looking them up for the desk."""
+
+from datetime import date, datetime
+
+from sqlmodel import Session, func, select
+
+from portal.business_days import add_business_days
+from portal.clock import local_date, now, today
+from portal.models import LANGUAGES, Application, Client, Job, Stage, Update, UpdateKind
+from portal.services import InputError, NotFound
+from portal.services.catalog import get_job, job_stages
+from portal.services.recruiters import normalise_email
+
+
+def default_promise(*, job: Job, client: Client, start: date | None = None) -> date:
+    """The job's default next-update date: its interval in business days from today."""
+    return add_business_days(start or today(), job.promise_days, client.country)
+
+
+def create_application(
+    *, session: Session, job_id: int, name: str, email: str, language: str | None = None,
+    stage_key: str | None = None, author_id: int | None = None, at: datetime | None = None,
+) -> Application:
+    """Register a candidate for a job; the first timeline entry says the application arrived."""
+    job = get_job(session=session, job_id=job_id) if job_id else None
+    if job is None:
+        raise InputError("job_id", "choose a job")
+    client = session.get(Client, job.client_id)
+    name = (name or "").strip()
+    if not name:
+        raise InputError("name", "the candidate's name is needed")
+    if len(name) > 120:
+        raise InputError("name", "at most 120 characters")
+    email = normalise_email(email)
+    language = language or client.default_language
+    if language not in LANGUAGES:
+        raise InputError("language", f"one of {', '.join(LANGUAGES)}")
+    stages = job_stages(session=session, job_id=job.id)
+    stage = stages[0]
+    if stage_key:
+        matches = [s for s in stages if s.key == stage_key]
+        if not matches:
+            known = ", ".join(s.key for s in stages)
+            raise InputError("stage", f"unknown stage {stage_key!r} (known: {known})")
+        stage = matches[0]
+    duplicate = session.exec(
+        select(Application.id).where(
+            Application.job_id == job.id, func.lower(Application.email) == email.lower()
+        )
+    ).first()
+    if duplicate is not None:
+        raise InputError("email", f"{email} already applied for this job (application {duplicate})")
+    moment = at or now()
+    promised_by = None if stage.is_terminal else default_promise(
+        job=job, client=client, start=local_date(moment)
+    )
+    application = Application(
+        job_id=job.id, client_id=job.client_id, stage_id=stage.id, name=name, email=email,
+        language=language, is_open=not stage.is_terminal, promised_by=promised_by,
+        last_update_at=moment, created_at=moment, updated_at=moment,
+    )
+    session.add(application)
+    session.flush()
+    session.add(
+        Update(
+            application_id=application.id, kind=UpdateKind.CREATED, stage_id=stage.id,
+            author_id=author_id, promised_by=promised_by, is_public=True, created_at=moment,
+        )
+    )
+    session.flush()
+    return application
+
+
+def get_application(*, session: Session, application_id: int) -> Application:
+    """The application, or NotFound."""
+    application = session.get(Application, application_id)
+    if application is None:
+        raise NotFound(f"no application with id {application_id}")
+    return application
+
+
+def revoke_link(*, session: Session, application: Application) -> int:
+    """Invalidate every link sent so far; returns the new token version."""
+    application.token_version += 1
+    application.updated_at = now()
+    session.add(application)
+    session.flush()
+    return application.token_version
+
+
+def application_context(*, session: Session, application: Application) -> tuple[Job, Client, Stage]:
+    """The job, client and current stage of an application."""
+    job = session.get(Job, application.job_id)
+    client = session.get(Client, application.client_id)
+    stage = session.get(Stage, application.stage_id)
+    if job is None or client is None or stage is None:
+        raise NotFound("application refers to a missing job, client or stage")
+    return job, client, stage

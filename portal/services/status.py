@@ -1,0 +1,217 @@
+"""What a candidate may see of their application: the status page's data (the hot path).
+
+Two queries build the whole page; a conditional poll needs one narrow query and no rendering.
+"""
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from portal.models import Application, Client, Job, Recruiter, Stage, Update
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    created_at: datetime
+    kind: str
+    note: str | None
+    stage_key: str | None
+    stage_label: str | None
+    author_first_name: str | None
+    promised_by: date | None
+
+
+@dataclass(frozen=True)
+class StatusView:
+    application_id: int
+    token_version: int
+    language: str
+    client_slug: str
+    client_name: str
+    job_title: str
+    stage_key: str
+    stage_label: str
+    stage_guidance: str
+    is_open: bool
+    outcome: str | None
+    promised_by: date | None
+    last_update_at: datetime
+    applied_at: datetime
+    recruiter_first_name: str | None
+    version_stamp: str
+    timeline: tuple[TimelineEntry, ...]
+
+    @property
+    def latest_note(self) -> TimelineEntry | None:
+        """The newest entry that carries a note to the candidate."""
+        return next((entry for entry in self.timeline if entry.note), None)
+
+    def is_overdue(self, today: date) -> bool:
+        return self.is_open and self.promised_by is not None and self.promised_by < today
+
+    def days_overdue(self, today: date) -> int:
+        return (today - self.promised_by).days if self.is_overdue(today) else 0
+
+
+def _stamp(*parts) -> str:
+    return "|".join(str(part) for part in parts)
+
+
+_HEAD = (
+    select(
+        Application.token_version, Application.updated_at, Job.updated_at, Client.updated_at
+    )
+    .join(Job, Job.id == Application.job_id)
+    .join(Client, Client.id == Application.client_id)
+)
+
+
+def version_stamp(*, session: Session, application_id: int, token_version: int) -> str | None:
+    """What the candidate's view depends on, in one narrow query; None for a dead link."""
+    row = session.execute(_HEAD.where(Application.id == application_id)).first()
+    if row is None or row[0] != token_version:
+        return None
+    return _stamp(application_id, *row)
+
+
+_PAGE = (
+    select(
+        Application.token_version, Application.updated_at, Job.updated_at, Client.updated_at,
+        Application.language, Application.is_open, Application.promised_by,
+        Application.last_update_at, Application.created_at,
+        Client.slug, Client.name, Job.title, Stage.key, Stage.label, Stage.guidance,
+        Stage.outcome, Recruiter.name,
+    )
+    .join(Job, Job.id == Application.job_id)
+    .join(Client, Client.id == Application.client_id)
+    .join(Stage, Stage.id == Application.stage_id)
+    .outerjoin(Recruiter, Recruiter.id == Job.owner_id)
+)
+
+_TIMELINE = (
+    select(
+        Update.created_at, Update.kind, Update.public_note, Stage.key, Stage.label,
+        Recruiter.name, Update.promised_by,
+    )
+    .outerjoin(Stage, Stage.id == Update.stage_id)
+    .outerjoin(Recruiter, Recruiter.id == Update.author_id)
+    .order_by(Update.created_at.desc(), Update.id.desc())
+)
+
+
+def _first_name(name: str | None) -> str | None:
+    return name.split()[0] if name and name.strip() else None
+
+
+def load_status(
+    *, session: Session, application_id: int, token_version: int, language: str | None = None
+) -> StatusView | None:
+    """The candidate's view of the application, or None when the link is revoked or unknown."""
+    row = session.execute(_PAGE.where(Application.id == application_id)).first()
+    if row is None or row[0] != token_version:
+        return None
+    (
+        _, app_updated, job_updated, client_updated, app_language, is_open, promised_by,
+        last_update_at, applied_at, client_slug, client_name, job_title, stage_key,
+        stage_label, stage_guidance, outcome, owner_name,
+    ) = row
+    language = language or app_language
+    timeline_rows = session.execute(
+        _TIMELINE.where(Update.application_id == application_id, Update.is_public.is_(True))
+    ).all()
+    timeline = tuple(
+        TimelineEntry(
+            created_at=created_at, kind=kind, note=note, stage_key=key,
+            stage_label=(label.get(language) or label.get("en")) if label else None,
+            author_first_name=_first_name(author),
+            promised_by=entry_promise,
+        )
+        for created_at, kind, note, key, label, author, entry_promise in timeline_rows
+    )
+    return StatusView(
+        application_id=application_id, token_version=token_version, language=language,
+        client_slug=client_slug, client_name=client_name, job_title=job_title,
+        stage_key=stage_key,
+        stage_label=stage_label.get(language) or stage_label.get("en") or stage_key,
+        stage_guidance=stage_guidance.get(language) or stage_guidance.get("en") or "",
+        is_open=is_open, outcome=outcome, promised_by=promised_by,
+        last_update_at=last_update_at, applied_at=applied_at,
+        recruiter_first_name=_first_name(owner_name),
+        version_stamp=_stamp(application_id, token_version, app_updated, job_updated,
+                             client_updated),
+        timeline=timeline,
+    )
+
+
+def etag_for(stamp: str, *, today: date, language: str, variant: str, build: str) -> str:
+    """A strong ETag over everything the rendered status depends on (the date included)."""
+    digest = hashlib.blake2b(
+        _stamp(stamp, today, language, variant, build).encode(), digest_size=12
+    ).hexdigest()
+    return f'"{digest}"'
+
+
+def status_json(view: StatusView, *, today: date) -> dict:
+    """The JSON form of the candidate's status."""
+    latest = view.latest_note
+    return {
+        "application_id": view.application_id,
+        "client": {"slug": view.client_slug, "name": view.client_name},
+        "job": {"title": view.job_title},
+        "stage": {
+            "key": view.stage_key,
+            "label": view.stage_label,
+            "what_happens_now": view.stage_guidance,
+        },
+        "is_open": view.is_open,
+        "outcome": view.outcome,
+        "language": view.language,
+        "latest_note": (
+            {
+                "text": latest.note, "date": latest.created_at.isoformat(),
+                "author": latest.author_first_name,
+            }
+            if latest else None
+        ),
+        "updated_at": view.last_update_at.isoformat(),
+        "applied_at": view.applied_at.isoformat(),
+        "promised_by": view.promised_by.isoformat() if view.promised_by else None,
+        "overdue": view.is_overdue(today),
+        "days_overdue": view.days_overdue(today),
+        "timeline": [
+            {
+                "date": entry.created_at.isoformat(), "kind": entry.kind, "note": entry.note,
+                "stage": (
+                    {"key": entry.stage_key, "label": entry.stage_label}
+                    if entry.stage_key else None
+                ),
+                "author": entry.author_first_name,
+                "promised_by": entry.promised_by.isoformat() if entry.promised_by else None,
+            }
+            for entry in view.timeline
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class ExpiredLinkContact:
+    language: str
+    client_name: str
+    job_title: str
+    recruiter_name: str | None
+    recruiter_email: str | None
+
+
+def expired_link_contact(*, session: Session, application_id: int) -> ExpiredLinkContact | None:
+    """Who can send a fresh link, for the page that explains an expired one."""
+    row = session.execute(
+        select(Application.language, Client.name, Job.title, Recruiter.name, Recruiter.email)
+        .join(Job, Job.id == Application.job_id)
+        .join(Client, Client.id == Application.client_id)
+        .outerjoin(Recruiter, Recruiter.id == Job.owner_id)
+        .where(Application.id == application_id)
+    ).first()
+    return ExpiredLinkContact(*row) if row else None

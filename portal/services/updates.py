@@ -1,0 +1,134 @@
+"""Posting updates: stage changes, notes, internal notes, promises and "no news yet"."""
+
+from datetime import date, datetime
+
+from sqlmodel import Session, select
+
+from portal.clock import local_date, now
+from portal.i18n import format_day
+from portal.models import Application, Client, Job, Recruiter, Stage, Update, UpdateKind
+from portal.services import InputError
+from portal.services.applications import application_context, default_promise
+from portal.services.catalog import stage_by_key
+
+MAX_NOTE_LENGTH = 5000
+
+# "If I have nothing to report, I report exactly that." (the seed column)
+NO_NEWS_NOTES = {
+    "en": (
+        "I had hoped to hear from {client} by today about how the process continues, but I "
+        "haven't yet. I haven't forgotten you: I'll get back to you as soon as I know more, "
+        "and by {promise} at the latest."
+    ),
+    "sv": (
+        "Jag hade hoppats få besked från {client} i dag om hur processen fortsätter, men jag "
+        "har ännu inte fått svar. Jag har inte glömt dig: jag återkommer så snart jag vet mer, "
+        "och senast {promise}."
+    ),
+}
+
+
+def _clean(text: str | None, field: str) -> str | None:
+    text = (text or "").strip()
+    if len(text) > MAX_NOTE_LENGTH:
+        raise InputError(field, f"at most {MAX_NOTE_LENGTH} characters (this one has {len(text)})")
+    return text or None
+
+
+def post_update(
+    *, session: Session, application: Application, author: Recruiter | None,
+    stage_key: str | None = None, public_note: str | None = None,
+    internal_note: str | None = None, promised_by: date | None = None,
+    kind: UpdateKind | None = None, at: datetime | None = None,
+) -> Update:
+    """Append an update; a public one tells the candidate something and sets the next promise.
+
+    Internal-only notes never reach the candidate and leave the promise alone. ``at`` is the
+    moment of the update (default: now), for imports and demo histories.
+    """
+    moment = at or now()
+    day = local_date(moment)
+    job, client, current_stage = application_context(session=session, application=application)
+    public_note = _clean(public_note, "public_note")
+    internal_note = _clean(internal_note, "internal_note")
+    new_stage: Stage | None = None
+    if stage_key and stage_key != current_stage.key:
+        new_stage = stage_by_key(session=session, job_id=job.id, key=stage_key)
+    if promised_by is not None and promised_by < day:
+        raise InputError("promised_by", "the next update cannot be promised for a past date")
+    if not (new_stage or public_note or internal_note or promised_by):
+        raise InputError(
+            "public_note", "nothing to post: change the stage, write a note or set a promise"
+        )
+    if kind is None:
+        if new_stage:
+            kind = UpdateKind.STAGE_CHANGE
+        elif public_note:
+            kind = UpdateKind.NOTE
+        elif promised_by:
+            kind = UpdateKind.SYSTEM
+        else:
+            kind = UpdateKind.INTERNAL
+    is_public = kind != UpdateKind.INTERNAL
+    if new_stage:
+        application.stage_id = new_stage.id
+        application.is_open = not new_stage.is_terminal
+    if not application.is_open:
+        application.promised_by = None
+    elif is_public:
+        application.promised_by = promised_by or default_promise(
+            job=job, client=client, start=day
+        )
+    if is_public:
+        application.last_update_at = moment
+        application.updated_at = moment
+    update = Update(
+        application_id=application.id, kind=kind, stage_id=new_stage.id if new_stage else None,
+        public_note=public_note, internal_note=internal_note,
+        author_id=author.id if author else None,
+        promised_by=application.promised_by if is_public else None,
+        is_public=is_public, created_at=moment,
+    )
+    session.add(application)
+    session.add(update)
+    session.flush()
+    return update
+
+
+def no_news_note(*, language: str, client: Client, promise: date) -> str:
+    """The honest "no news yet" text in the candidate's language."""
+    template = NO_NEWS_NOTES.get(language, NO_NEWS_NOTES["en"])
+    return template.format(client=client.name, promise=format_day(promise, language))
+
+
+def post_no_news_update(
+    *, session: Session, application: Application, author: Recruiter | None,
+    promised_by: date | None = None, at: datetime | None = None,
+) -> Update:
+    """One click: tell the candidate there is no news yet, and move the promise."""
+    if not application.is_open:
+        raise InputError("stage", "this application is closed; there is no promise to keep")
+    job = session.get(Job, application.job_id)
+    client = session.get(Client, application.client_id)
+    start = local_date(at) if at else None
+    promise = promised_by or default_promise(job=job, client=client, start=start)
+    note = no_news_note(language=application.language, client=client, promise=promise)
+    return post_update(
+        session=session, application=application, author=author, public_note=note,
+        promised_by=promise, kind=UpdateKind.NO_NEWS, at=at,
+    )
+
+
+def application_timeline(*, session: Session, application_id: int) -> list[dict]:
+    """Every entry of an application, newest first, with stage labels and author names."""
+    statement = (
+        select(Update, Stage, Recruiter)
+        .outerjoin(Stage, Stage.id == Update.stage_id)
+        .outerjoin(Recruiter, Recruiter.id == Update.author_id)
+        .where(Update.application_id == application_id)
+        .order_by(Update.created_at.desc(), Update.id.desc())
+    )
+    return [
+        {"update": update, "stage": stage, "author": author}
+        for update, stage, author in session.exec(statement)
+    ]

@@ -1,0 +1,89 @@
+"""Status links: signed, expiring, revocable read-only capabilities for one application.
+
+The token is ``URLSafeTimedSerializer`` output over ``[application_id, token_version]`` with a
+salt of its own. Bumping ``Application.token_version`` revokes every earlier link; keys rotate
+through ``SECRET_KEY_FALLBACKS`` (old links still open, new links use the new key).
+"""
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+STATUS_LINK_SALT = "portal.status-link.v1"
+DAY = 24 * 60 * 60
+
+
+class LinkInvalid(Exception):
+    """The token was not made by us (tampered, truncated, other purpose or unknown)."""
+
+
+class LinkExpired(Exception):
+    """The token is authentic but older than the configured maximum age."""
+
+    def __init__(self, application_id: int | None):
+        super().__init__("status link expired")
+        self.application_id = application_id
+
+
+@dataclass(frozen=True)
+class LinkClaim:
+    application_id: int
+    token_version: int
+
+
+def _serializer(app: Flask) -> URLSafeTimedSerializer:
+    serializer = app.extensions.get("portal.status_serializer")
+    if serializer is None:
+        keys = [*app.config["SECRET_KEY_FALLBACKS"], app.config["SECRET_KEY"]]
+        # itsdangerous signs with the last key and accepts any of them.
+        serializer = URLSafeTimedSerializer(keys, salt=STATUS_LINK_SALT)
+        app.extensions["portal.status_serializer"] = serializer
+    return serializer
+
+
+def make_status_token(application_id: int, token_version: int) -> str:
+    """A fresh signed token for the application's current link version."""
+    return _serializer(current_app).dumps([application_id, token_version])
+
+
+def read_status_token(token: str) -> LinkClaim:
+    """Verify a token; raise LinkInvalid or LinkExpired. Never raises anything else."""
+    serializer = _serializer(current_app)
+    max_age = current_app.config["LINK_MAX_AGE_DAYS"] * DAY
+    try:
+        payload = serializer.loads(token, max_age=max_age)
+    except SignatureExpired as exc:
+        raise LinkExpired(_expired_application_id(serializer, exc.payload)) from None
+    except (BadSignature, ValueError, TypeError, UnicodeError, OverflowError):
+        raise LinkInvalid from None
+    claim = _claim_of(payload)
+    if claim is None:
+        raise LinkInvalid
+    return claim
+
+
+def _claim_of(payload) -> LinkClaim | None:
+    if (
+        isinstance(payload, list)
+        and len(payload) == 2
+        and all(isinstance(part, int) and not isinstance(part, bool) for part in payload)
+        and payload[0] > 0
+    ):
+        return LinkClaim(application_id=payload[0], token_version=payload[1])
+    return None
+
+
+def _expired_application_id(serializer: URLSafeTimedSerializer, raw) -> int | None:
+    # The signature was valid, so the payload is ours; it only tells whose link expired.
+    try:
+        claim = _claim_of(serializer.load_payload(raw))
+    except Exception:  # noqa: BLE001 - an undecodable payload just means "unknown"
+        return None
+    return claim.application_id if claim else None
+
+
+def status_url_for(application_id: int, token_version: int) -> str:
+    """The absolute status URL, built from ``BASE_URL`` (never from the Host header)."""
+    token = make_status_token(application_id, token_version)
+    return f"{current_app.config['BASE_URL']}/s/{token}"

@@ -1,0 +1,62 @@
+"""Cross-cutting web concerns: security headers, CSRF, htmx, error pages, template globals."""
+
+from flask import Flask, render_template, request
+from flask_htmx import HTMX
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+csrf = CSRFProtect()
+htmx = HTMX()
+
+# No inline script, no eval; htmx is configured through a <meta> tag instead.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
+def _error_page(status: int, template: str):
+    def handler(error):
+        if request.accept_mimetypes.best == "application/json":
+            return {"error": getattr(error, "name", "Error"), "status": status}, status
+        return render_template(template, error=error), status
+
+    return handler
+
+
+def _csrf_failed(error: CSRFError):
+    message = "Your form expired or was sent from elsewhere. Reload the page and try again."
+    return render_template("errors/400.html", message=message), 400
+
+
+def init_app(app: Flask) -> None:
+    """Register CSRF protection, htmx, security headers and error pages."""
+    csrf.init_app(app)
+    htmx.init_app(app)
+    app.after_request(_security_headers)
+    app.register_error_handler(CSRFError, _csrf_failed)
+    app.register_error_handler(403, _error_page(403, "errors/403.html"))
+    app.register_error_handler(404, _error_page(404, "errors/404.html"))
+    app.register_error_handler(405, _error_page(405, "errors/405.html"))
+    app.register_error_handler(500, _error_page(500, "errors/500.html"))
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.globals["htmx_config"] = (
+        '{"allowEval":false,"includeIndicatorStyles":false,"historyCacheSize":0,'
+        '"selfRequestsOnly":true,"allowScriptTags":false,'
+        '"responseHandling":[{"code":"204","swap":false},{"code":"304","swap":false},'
+        '{"code":"[23]..","swap":true},{"code":"422","swap":true},'
+        '{"code":"[45]..","swap":false,"error":true}]}'
+    )
