@@ -38,7 +38,7 @@ def status(token: str):
     try:
         claim = read_status_token(token)
     except LinkExpired as expired:
-        return _expired(expired.application_id)
+        return _expired(expired.application_id, expired.token_version)
     except LinkInvalid:
         return _not_found()
     session = get_session()
@@ -81,10 +81,13 @@ def _not_found():
     return render_template("candidate/link_not_found.html"), 404, headers
 
 
-def _expired(application_id: int | None):
+def _expired(application_id: int | None, token_version: int | None):
     contact = None
-    if application_id is not None:
-        contact = expired_link_contact(session=get_session(), application_id=application_id)
+    if application_id is not None and token_version is not None:
+        # A revoked link says nothing about the application, expired or not.
+        contact = expired_link_contact(
+            session=get_session(), application_id=application_id, token_version=token_version
+        )
     if contact is not None:
         g.language = contact.language
     headers = {**PRIVATE_HEADERS}

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, time, timedelta
 import click
 from flask import current_app
 from sqlmodel import Session, select
+from werkzeug.serving import run_simple
 
+from portal.access_log import RedactingRequestHandler
 from portal.clock import local_zone, today
 from portal.db import get_engine, get_session
 from portal.migrate import upgrade_database
@@ -185,7 +187,6 @@ def demo_command(host: str, port: int) -> None:
     session.close()
     click.echo(f"Recruiter desk: {app.config['BASE_URL']}/admin/")
     click.echo(f"Serving on http://{host}:{port} (Ctrl+C to stop)")
-    from werkzeug.serving import run_simple
-
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False,
+               request_handler=RedactingRequestHandler)
 

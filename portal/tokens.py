@@ -21,9 +21,10 @@ class LinkInvalid(Exception):
 class LinkExpired(Exception):
     """The token is authentic but older than the configured maximum age."""
 
-    def __init__(self, application_id: int | None):
+    def __init__(self, application_id: int | None, token_version: int | None = None):
         super().__init__("status link expired")
         self.application_id = application_id
+        self.token_version = token_version
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,10 @@ def read_status_token(token: str) -> LinkClaim:
     try:
         payload = serializer.loads(token, max_age=max_age)
     except SignatureExpired as exc:
-        raise LinkExpired(_expired_application_id(serializer, exc.payload)) from None
+        claim = _expired_claim(serializer, exc.payload)
+        raise LinkExpired(
+            claim.application_id if claim else None, claim.token_version if claim else None
+        ) from None
     except (BadSignature, ValueError, TypeError, UnicodeError, OverflowError):
         raise LinkInvalid from None
     claim = _claim_of(payload)
@@ -74,13 +78,12 @@ def _claim_of(payload) -> LinkClaim | None:
     return None
 
 
-def _expired_application_id(serializer: URLSafeTimedSerializer, raw) -> int | None:
+def _expired_claim(serializer: URLSafeTimedSerializer, raw) -> LinkClaim | None:
     # The signature was valid, so the payload is ours; it only tells whose link expired.
     try:
-        claim = _claim_of(serializer.load_payload(raw))
+        return _claim_of(serializer.load_payload(raw))
     except Exception:  # noqa: BLE001 - an undecodable payload just means "unknown"
         return None
-    return claim.application_id if claim else None
 
 
 def status_url_for(application_id: int, token_version: int) -> str:

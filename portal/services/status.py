@@ -205,13 +205,15 @@ class ExpiredLinkContact:
     recruiter_email: str | None
 
 
-def expired_link_contact(*, session: Session, application_id: int) -> ExpiredLinkContact | None:
-    """Who can send a fresh link, for the page that explains an expired one."""
+def expired_link_contact(
+    *, session: Session, application_id: int, token_version: int
+) -> ExpiredLinkContact | None:
+    """Who can send a fresh link, for the page that explains an expired one (None if revoked)."""
     row = session.execute(
         select(Application.language, Client.name, Job.title, Recruiter.name, Recruiter.email)
         .join(Job, Job.id == Application.job_id)
         .join(Client, Client.id == Application.client_id)
         .outerjoin(Recruiter, Recruiter.id == Job.owner_id)
-        .where(Application.id == application_id)
+        .where(Application.id == application_id, Application.token_version == token_version)
     ).first()
     return ExpiredLinkContact(*row) if row else None

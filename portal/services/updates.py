@@ -1,5 +1,6 @@
 """Posting updates: stage changes, notes, internal notes, promises and "no news yet"."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlmodel import Session, select
@@ -119,7 +120,14 @@ def post_no_news_update(
     )
 
 
-def application_timeline(*, session: Session, application_id: int) -> list[dict]:
+@dataclass(frozen=True)
+class TimelineItem:
+    update: Update
+    stage: Stage | None
+    author: Recruiter | None
+
+
+def application_timeline(*, session: Session, application_id: int) -> list[TimelineItem]:
     """Every entry of an application, newest first, with stage labels and author names."""
     statement = (
         select(Update, Stage, Recruiter)
@@ -128,7 +136,4 @@ def application_timeline(*, session: Session, application_id: int) -> list[dict]
         .where(Update.application_id == application_id)
         .order_by(Update.created_at.desc(), Update.id.desc())
     )
-    return [
-        {"update": update, "stage": stage, "author": author}
-        for update, stage, author in session.exec(statement)
-    ]
+    return [TimelineItem(*row) for row in session.exec(statement)]

@@ -1,0 +1,36 @@
+"""Access logs without capabilities: status-link tokens are written as ``/s/<redacted>``."""
+
+import re
+
+from gunicorn.glogging import Logger
+from werkzeug.serving import WSGIRequestHandler
+
+_TOKEN_PATH = re.compile(r"(/s/)[^/\s?#\"]+")
+
+
+def redact(text: str) -> str:
+    """``text`` with every status-link token replaced."""
+    return _TOKEN_PATH.sub(r"\1<redacted>", text) if "/s/" in text else text
+
+
+class RedactingGunicornLogger(Logger):
+    """gunicorn's logger, with tokens removed from the request line, path, query and referer."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for key in ("r", "U", "q", "f", "{raw_uri}e"):
+            if isinstance(atoms.get(key), str):
+                atoms[key] = redact(atoms[key])
+        return atoms
+
+
+class RedactingRequestHandler(WSGIRequestHandler):
+    """The demo server's request handler, with tokens removed from its log lines."""
+
+    def log_request(self, code="-", size="-"):
+        original = self.requestline
+        self.requestline = redact(original)
+        try:
+            super().log_request(code, size)
+        finally:
+            self.requestline = original

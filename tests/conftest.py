@@ -1,0 +1,103 @@
+"""Fixtures: a fresh database per test (SQLite file or PostgreSQL), the app, client and runner.
+
+``PORTAL_TEST_DATABASE=postgresql`` runs the suite on the local PostgreSQL server; the run
+creates its own database and drops it at the end. The schema comes from the migrations.
+"""
+
+import os
+import shutil
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
+
+from portal import create_app
+from portal.db import get_engine, get_session
+from portal.migrate import upgrade_database
+
+PG_SERVER = os.environ.get(
+    "PORTAL_TEST_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432"
+)
+BACKEND = os.environ.get("PORTAL_TEST_DATABASE", "sqlite")
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret-key",
+    "BASE_URL": "http://portal.test",
+    "WTF_CSRF_ENABLED": False,
+}
+
+
+def pytest_report_header(config):
+    return f"portal database backend: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    """Migrate a database once per run; each test then gets an empty copy of it."""
+    if BACKEND == "postgresql":
+        name = f"portal_test_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = f"{PG_SERVER}/{name}"
+        app = create_app({**TEST_CONFIG, "DATABASE_URL": url})
+        upgrade_database(app)
+        get_engine(app).dispose()
+        yield url
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+        app = create_app({**TEST_CONFIG, "DATABASE_URL": f"sqlite:///{path}"})
+        upgrade_database(app)
+        get_engine(app).dispose()
+        yield path
+
+
+@pytest.fixture
+def database_url(database_template, tmp_path):
+    """A fresh, empty, migrated database for one test."""
+    if BACKEND == "postgresql":
+        yield database_template
+        engine = create_engine(database_template)
+        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+    else:
+        path = tmp_path / "portal.sqlite3"
+        shutil.copyfile(database_template, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config(database_url):
+    """The configuration a test app is built with; tests may add to it."""
+    return {**TEST_CONFIG, "DATABASE_URL": database_url}
+
+
+@pytest.fixture
+def app(app_config):
+    app = create_app(app_config)
+    yield app
+    get_engine(app).dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app):
+    """A database session inside an app context (the same one views would use)."""
+    with app.app_context():
+        yield get_session()
