@@ -9,6 +9,7 @@ from portal.services import InputError
 from portal.services.catalog import create_client, create_job, list_clients, list_jobs
 from portal.services.pipelines import DEFAULT_PIPELINE, StageSpec
 from portal.services.recruiters import list_recruiters
+from portal.web import parse_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 EXTRA_STAGE_ROWS = 3
@@ -116,9 +117,9 @@ def new_job():
         try:
             job = create_job(
                 session=session,
-                client_id=int(form.get("client_id") or 0),
+                client_id=parse_id(form.get("client_id")) or 0,
                 title=form.get("title", ""),
-                owner_id=int(form["owner_id"]) if form.get("owner_id", "").isdigit() else None,
+                owner_id=parse_id(form.get("owner_id")),
                 promise_days=_promise_days(form.get("promise_days", "")),
                 stages=_specs(stage_rows),
             )

@@ -55,6 +55,15 @@ def _load_user(login_id: str) -> DeskUser | None:
     return DeskUser(recruiter)
 
 
+@login_manager.unauthorized_handler
+def _unauthorized():
+    """Send people to the sign-in page; an htmx request is told to navigate there itself."""
+    login_url = url_for("auth.login", next=request.full_path.rstrip("?"))
+    if request.headers.get("HX-Request") == "true":
+        return "", 401, {"HX-Redirect": login_url}
+    return redirect(login_url)
+
+
 def safe_next(target: str | None) -> str | None:
     """``target`` if it is a path on this site, else None (no open redirects)."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):

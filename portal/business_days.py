@@ -14,7 +14,12 @@ def _holidays_for(country: str, year: int) -> frozenset[date]:
         calendar = holidays.country_holidays(country, years=year)
     except NotImplementedError:
         calendar = holidays.country_holidays(DEFAULT_COUNTRY, years=year)
-    # Sweden's calendar also lists Sundays as holidays; weekends are handled separately anyway.
+    # Days nobody works count too: Sweden's Midsummer, Christmas and New Year's Eves are only
+    # "de facto" holidays in the package, yet a promise must never fall on them.
+    if "de_facto" in calendar.supported_categories:
+        calendar = holidays.country_holidays(
+            calendar.country, years=year, categories=("public", "de_facto")
+        )
     return frozenset(calendar.keys())
 
 

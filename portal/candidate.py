@@ -67,9 +67,13 @@ def status(token: str):
         return status_json(view, today=today), 200, headers
     g.language = view.language
     template = "candidate/_status_card.html" if variant == "card" else "candidate/status.html"
-    poll_seconds = current_app.config["STATUS_POLL_SECONDS"]
+    # The card polls as an htmx request, so it carries the ETag its polls will be answered with.
+    card_etag = etag if variant == "card" else etag_for(
+        view.version_stamp, today=today, language="", variant="card", build=build
+    )
     body = render_template(
-        template, view=view, today=today, token=token, etag=etag, poll_seconds=poll_seconds
+        template, view=view, today=today, token=token, etag=card_etag,
+        poll_seconds=current_app.config["STATUS_POLL_SECONDS"],
     )
     return body, 200, headers
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.db import get_session
@@ -38,13 +38,38 @@ def cli_errors(command):
     return wrapper
 
 
-def _parse_date(_ctx, _param, value: str | None) -> date | None:
+MAX_ID = 2**63 - 1
+
+
+def _name(param) -> str:
+    return param.opts[0] if param.opts and param.opts[0].startswith("-") else param.name.upper()
+
+
+def _parse_date(_ctx, param, value: str | None) -> date | None:
     if value is None:
         return None
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+        raise click.ClickException(
+            f"{_name(param)}: {value!r} is not a date in the form YYYY-MM-DD"
+        ) from None
+
+
+def _parse_id(_ctx, param, value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
+        raise click.ClickException(f"{_name(param)}: {value!r} is not an id (a positive number)")
+    return int(value)
+
+
+def _parse_language(_ctx, param, value: str | None) -> str | None:
+    if value is not None and value not in LANGUAGES:
+        raise click.ClickException(
+            f"{_name(param)}: {value!r} is not one of {', '.join(LANGUAGES)}"
+        )
+    return value
 
 
 @click.group("recruiters")
@@ -62,7 +87,9 @@ def _read_password() -> str:
 @click.argument("email")
 @click.option("--name", required=True, help="Full name; the first name signs notes.")
 @click.option("--admin", is_flag=True, help="May manage recruiters, clients and jobs.")
-@click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
+@click.option("--language", default="en", show_default=True, callback=_parse_language,
+              help="en or sv.")
+@with_appcontext
 @cli_errors
 def add_recruiter(email: str, name: str, admin: bool, language: str) -> None:
     """Add a recruiter; the password comes from a prompt, or from stdin when piped."""
@@ -81,12 +108,13 @@ def applications_group() -> None:
 
 
 @applications_group.command("add")
-@click.option("--job", "job_id", type=int, required=True, help="The job's id.")
+@click.option("--job", "job_id", required=True, callback=_parse_id, help="The job's id.")
 @click.option("--name", required=True)
 @click.option("--email", required=True)
-@click.option("--language", type=click.Choice(LANGUAGES), default=None,
-              help="Default: the client's language.")
+@click.option("--language", default=None, callback=_parse_language,
+              help="en or sv (default: the client's language).")
 @click.option("--stage", "stage_key", default=None, help="Stage key (default: the first).")
+@with_appcontext
 @cli_errors
 def add_application(
     job_id: int, name: str, email: str, language: str | None, stage_key: str | None
@@ -109,13 +137,14 @@ def updates_group() -> None:
 
 
 @updates_group.command("add")
-@click.argument("application_id", type=int)
+@click.argument("application_id", callback=_parse_id)
 @click.option("--stage", "stage_key", default=None, help="Move to this stage key.")
 @click.option("--note", default=None, help="A note to the candidate.")
 @click.option("--internal", default=None, help="An internal note, never shown.")
 @click.option("--promise", callback=_parse_date, default=None, metavar="YYYY-MM-DD",
               help="Next update promised by (default: the job's interval).")
 @click.option("--no-news", is_flag=True, help='Send the "no news yet" note.')
+@with_appcontext
 @cli_errors
 def add_update(
     application_id: int, stage_key: str | None, note: str | None, internal: str | None,
@@ -141,8 +170,9 @@ def add_update(
 
 
 @click.command("link")
-@click.argument("application_id", type=int)
+@click.argument("application_id", callback=_parse_id)
 @click.option("--revoke", is_flag=True, help="Revoke every earlier link and make a new one.")
+@with_appcontext
 @cli_errors
 def link(application_id: int, revoke: bool) -> None:
     """Print the application's status URL (a new one with --revoke)."""

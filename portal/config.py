@@ -1,9 +1,9 @@
 """Configuration: defaults, then ``PORTAL_*`` environment variables, then test overrides."""
 
-import os
 from pathlib import Path
 
 from flask import Flask
+from flask.helpers import get_debug_flag
 
 # A development key, known to everyone who reads this file: refused outside debug, demo and tests.
 DEV_SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"  # noqa: S105
@@ -21,6 +21,7 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "WTF_CSRF_TIME_LIMIT": None,
     "BABEL_DEFAULT_LOCALE": "en",
+    "TIMEZONE": "Europe/Stockholm",
 }
 
 
@@ -40,9 +41,14 @@ def load_config(app: Flask, test_config: dict | None) -> None:
 
 def _normalise(app: Flask) -> None:
     config = app.config
+    # from_prefixed_env parses values as JSON: an all-digit key would arrive as a number.
+    config["SECRET_KEY"] = str(config["SECRET_KEY"])
     fallbacks = config["SECRET_KEY_FALLBACKS"]
     if isinstance(fallbacks, str):  # a plain string instead of a JSON list: comma separated
-        config["SECRET_KEY_FALLBACKS"] = [k.strip() for k in fallbacks.split(",") if k.strip()]
+        fallbacks = [k.strip() for k in fallbacks.split(",") if k.strip()]
+    elif not isinstance(fallbacks, list):
+        fallbacks = [fallbacks]
+    config["SECRET_KEY_FALLBACKS"] = [str(key) for key in fallbacks]
     config["BASE_URL"] = str(config["BASE_URL"]).rstrip("/")
     config["LINK_MAX_AGE_DAYS"] = int(config["LINK_MAX_AGE_DAYS"])
     if config["BASE_URL"].startswith("https://"):
@@ -57,7 +63,8 @@ def _normalise(app: Flask) -> None:
 
 def refuse_insecure_key(app: Flask) -> None:
     """Stop a production app that still runs with the published development key."""
-    relaxed = app.debug or app.testing or app.config["DEMO"] or os.environ.get("FLASK_DEBUG")
+    # get_debug_flag, not the raw variable: FLASK_DEBUG=0 means debugging is off.
+    relaxed = app.debug or app.testing or app.config["DEMO"] or get_debug_flag()
     if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not relaxed:
         raise InsecureSecretKeyError(
             "PORTAL_SECRET_KEY is not set: refusing to run with the development key. "

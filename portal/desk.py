@@ -27,7 +27,7 @@ from portal.services.desk import (
 )
 from portal.services.updates import application_timeline, post_no_news_update, post_update
 from portal.tokens import status_url_for
-from portal.web import htmx
+from portal.web import htmx, parse_id
 
 bp = Blueprint("desk", __name__, url_prefix="/admin")
 
@@ -39,8 +39,7 @@ def _signed_in() -> None:
 
 
 def _int_arg(name: str) -> int | None:
-    value = request.values.get(name, "")
-    return int(value) if value.isdigit() else None
+    return parse_id(request.values.get(name))
 
 
 def _desk_filter() -> DeskFilter:
@@ -98,7 +97,7 @@ def _detail_context(application: Application, *, errors=None, form=None, message
     }
 
 
-@bp.get("/applications/<int:application_id>")
+@bp.get("/applications/<id:application_id>")
 def application(application_id: int):
     """One application: its status, full timeline, link, and the update form."""
     context = _detail_context(_load(application_id))
@@ -141,7 +140,7 @@ def _failed(application: Application, error: InputError):
     return render_template(template, **context), 422
 
 
-@bp.post("/applications/<int:application_id>/updates")
+@bp.post("/applications/<id:application_id>/updates")
 def post_application_update(application_id: int):
     """Post an update: new stage, note to the candidate, internal note, next promise."""
     application = _load(application_id)
@@ -162,7 +161,7 @@ def post_application_update(application_id: int):
     return _after_change(application, "Update posted.")
 
 
-@bp.post("/applications/<int:application_id>/no-news")
+@bp.post("/applications/<id:application_id>/no-news")
 def post_no_news(application_id: int):
     """One click: tell the candidate there is no news yet, and move the promise."""
     application = _load(application_id)
@@ -180,7 +179,7 @@ def post_no_news(application_id: int):
     return _after_change(application, "“No news yet” sent.", row=in_list)
 
 
-@bp.post("/applications/<int:application_id>/link")
+@bp.post("/applications/<id:application_id>/link")
 def revoke_application_link(application_id: int):
     """Revoke the current status link and make a new one."""
     application = _load(application_id)

@@ -94,6 +94,9 @@ class Job(SQLModel, table=True):
     title: str = Field(max_length=160)
     owner_id: int | None = Field(default=None, foreign_key="recruiter.id", index=True)
     promise_days: int = Field(default=5, ge=1, le=60)
+    # Off (None) by default: after this many business days of a lapsed promise, the portal
+    # itself sends the candidate an honest "no news yet" notice and moves the promise.
+    auto_notice_days: int | None = Field(default=None, ge=1, le=30)
     is_open: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -147,6 +150,10 @@ class Application(SQLModel, table=True):
     is_open: bool = Field(default=True)
     promised_by: date | None = Field(default=None)
     token_version: int = Field(default=1)
+    # When the owner's reminder digest first listed the current promise as lapsed.
+    reminded_at: datetime | None = Field(default=None)
+    # The candidate opted out of emails (their status page keeps working).
+    unsubscribed_at: datetime | None = Field(default=None)
     # When the candidate last heard something (a public update), or applied.
     last_update_at: datetime = Field(default_factory=utcnow)
     created_at: datetime = Field(default_factory=utcnow)
@@ -169,4 +176,56 @@ class Update(SQLModel, table=True):
     promised_by: date | None = Field(default=None)
     # Part of the candidate's timeline (anything but an internal-only note).
     is_public: bool = Field(default=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An email waiting to be sent, written in the same transaction as the change behind it.
+
+    The content is rendered when the row is written, so a retry or a resend sends exactly what
+    the candidate was meant to get; ``message_id`` stays the same across retries.
+    """
+
+    __table_args__ = (
+        Index("ix_outboxmessage_due", "status", "next_attempt_at", "id"),
+        Index("ix_outboxmessage_application", "application_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(default="email", max_length=20)
+    purpose: str = Field(max_length=40)
+    message_id: str = Field(max_length=255, unique=True)
+    application_id: int | None = Field(default=None, foreign_key="application.id")
+    recruiter_id: int | None = Field(default=None, foreign_key="recruiter.id")
+    to_address: str = Field(max_length=254)
+    subject: str = Field(max_length=255)
+    body_text: str = Field(sa_column=Column(Text, nullable=False))
+    body_html: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    headers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default=MessageStatus.QUEUED, max_length=20)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    resend_of: int | None = Field(default=None)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = Field(default=None)
+
+
+class DigestLog(SQLModel, table=True):
+    """One reminder digest per recruiter per day: the unique key makes ``remind`` idempotent."""
+
+    __table_args__ = (UniqueConstraint("recruiter_id", "day", name="uq_digestlog_recruiter_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    recruiter_id: int = Field(foreign_key="recruiter.id")
+    day: date
+    outbox_message_id: int | None = Field(default=None, foreign_key="outboxmessage.id")
+    overdue_count: int = Field(default=0)
+    due_count: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow)

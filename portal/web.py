@@ -3,6 +3,7 @@
 from flask import Flask, render_template, request
 from flask_htmx import HTMX
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.routing import IntegerConverter
 
 csrf = CSRFProtect()
 htmx = HTMX()
@@ -41,8 +42,25 @@ def _csrf_failed(error: CSRFError):
     return render_template("errors/400.html", message=message), 400
 
 
+MAX_ID = 2**63 - 1
+
+
+def parse_id(raw: str | None) -> int | None:
+    """A database id typed into a form or query string, or None when it is not one."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isdigit() and 1 <= int(raw) <= MAX_ID else None
+
+
+class IdConverter(IntegerConverter):
+    """A database id in a URL: 1 up to the largest 64-bit integer (bigger ones are a 404)."""
+
+    def __init__(self, map, **kwargs):  # noqa: A002 - werkzeug's signature
+        super().__init__(map, min=1, max=MAX_ID)
+
+
 def init_app(app: Flask) -> None:
     """Register CSRF protection, htmx, security headers and error pages."""
+    app.url_map.converters["id"] = IdConverter
     csrf.init_app(app)
     htmx.init_app(app)
     app.after_request(_security_headers)

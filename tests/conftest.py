@@ -97,7 +97,13 @@ def runner(app):
 
 
 @pytest.fixture
-def session(app):
-    """A database session inside an app context (the same one views would use)."""
-    with app.app_context():
+def session(app_config):
+    """A session for arranging and checking data, in the context of a twin app.
+
+    The twin has the same configuration and database but its own app context, so requests
+    made through ``client`` get their own context, ``g`` and session, as in production.
+    """
+    data_app = create_app(app_config)
+    with data_app.app_context():
         yield get_session()
+    get_engine(data_app).dispose()

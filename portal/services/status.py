@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
 from portal.models import Application, Client, Job, Recruiter, Stage, Update
@@ -60,18 +60,23 @@ def _stamp(*parts) -> str:
     return "|".join(str(part) for part in parts)
 
 
+# Statements are built once with a bound parameter, so SQLAlchemy compiles each only once,
+# and they run on the session's Core connection (no ORM identity map on the hot path).
+_APPLICATION_ID = bindparam("application_id")
+
 _HEAD = (
     select(
         Application.token_version, Application.updated_at, Job.updated_at, Client.updated_at
     )
     .join(Job, Job.id == Application.job_id)
     .join(Client, Client.id == Application.client_id)
+    .where(Application.id == _APPLICATION_ID)
 )
 
 
 def version_stamp(*, session: Session, application_id: int, token_version: int) -> str | None:
     """What the candidate's view depends on, in one narrow query; None for a dead link."""
-    row = session.execute(_HEAD.where(Application.id == application_id)).first()
+    row = session.connection().execute(_HEAD, {"application_id": application_id}).first()
     if row is None or row[0] != token_version:
         return None
     return _stamp(application_id, *row)
@@ -89,6 +94,7 @@ _PAGE = (
     .join(Client, Client.id == Application.client_id)
     .join(Stage, Stage.id == Application.stage_id)
     .outerjoin(Recruiter, Recruiter.id == Job.owner_id)
+    .where(Application.id == _APPLICATION_ID)
 )
 
 _TIMELINE = (
@@ -98,6 +104,7 @@ _TIMELINE = (
     )
     .outerjoin(Stage, Stage.id == Update.stage_id)
     .outerjoin(Recruiter, Recruiter.id == Update.author_id)
+    .where(Update.application_id == _APPLICATION_ID, Update.is_public.is_(True))
     .order_by(Update.created_at.desc(), Update.id.desc())
 )
 
@@ -110,7 +117,9 @@ def load_status(
     *, session: Session, application_id: int, token_version: int, language: str | None = None
 ) -> StatusView | None:
     """The candidate's view of the application, or None when the link is revoked or unknown."""
-    row = session.execute(_PAGE.where(Application.id == application_id)).first()
+    connection = session.connection()
+    params = {"application_id": application_id}
+    row = connection.execute(_PAGE, params).first()
     if row is None or row[0] != token_version:
         return None
     (
@@ -119,9 +128,7 @@ def load_status(
         stage_label, stage_guidance, outcome, owner_name,
     ) = row
     language = language or app_language
-    timeline_rows = session.execute(
-        _TIMELINE.where(Update.application_id == application_id, Update.is_public.is_(True))
-    ).all()
+    timeline_rows = connection.execute(_TIMELINE, params).all()
     timeline = tuple(
         TimelineEntry(
             created_at=created_at, kind=kind, note=note, stage_key=key,
