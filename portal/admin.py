@@ -122,6 +122,7 @@ def new_job():
                 owner_id=parse_id(form.get("owner_id")),
                 promise_days=_promise_days(form.get("promise_days", "")),
                 stages=_specs(stage_rows),
+                auto_notice_days=_auto_notice_days(form.get("auto_notice_days", "")),
             )
         except InputError as error:
             session.rollback()
@@ -138,6 +139,15 @@ def new_job():
         clients=list_clients(session=session), recruiters=list_recruiters(session=session),
         outcomes=list(Outcome),
     ), 422 if errors else 200
+
+
+def _auto_notice_days(raw: str) -> int | None:
+    if not raw.strip():
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise InputError("auto_notice_days", "a whole number of business days, or empty") from None
 
 
 def _promise_days(raw: str) -> int:

@@ -1,9 +1,12 @@
 """The candidate's status page, ``/s/<token>``: HTML, the htmx card, or JSON; never writes."""
 
 from flask import Blueprint, current_app, g, render_template, request
+from sqlmodel import select
 
 from portal import clock
 from portal.db import get_session
+from portal.models import Application, Client
+from portal.services.applications import unsubscribe
 from portal.services.status import (
     etag_for,
     expired_link_contact,
@@ -11,8 +14,8 @@ from portal.services.status import (
     status_json,
     version_stamp,
 )
-from portal.tokens import LinkExpired, LinkInvalid, read_status_token
-from portal.web import htmx
+from portal.tokens import LinkExpired, LinkInvalid, read_status_token, read_unsubscribe_token
+from portal.web import csrf, htmx
 
 bp = Blueprint("candidate", __name__)
 
@@ -100,3 +103,28 @@ def _expired(application_id: int | None, token_version: int | None):
     max_age = current_app.config["LINK_MAX_AGE_DAYS"]
     body = render_template("candidate/link_expired.html", contact=contact, max_age=max_age)
     return body, 410, headers
+
+
+@bp.route("/u/<path:token>", methods=["GET", "POST"])
+@csrf.exempt  # authorised by the signed token; mail clients POST here (RFC 8058 one-click)
+def unsubscribe_page(token: str):
+    """GET asks for confirmation (link scanners change nothing); POST stops the emails."""
+    try:
+        application_id = read_unsubscribe_token(token)
+    except (LinkInvalid, LinkExpired):
+        return _not_found()
+    session = get_session()
+    application = session.get(Application, application_id)
+    if application is None:
+        return _not_found()
+    g.language = application.language
+    done = application.unsubscribed_at is not None
+    if request.method == "POST":
+        unsubscribe(session=session, application_id=application_id)
+        session.commit()
+        done = True
+    client_name = session.scalar(select(Client.name).where(Client.id == application.client_id))
+    headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
+    return render_template(
+        "candidate/unsubscribe.html", done=done, client_name=client_name
+    ), 200, headers

@@ -7,10 +7,11 @@ from datetime import date
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal.db import get_session
-from portal.models import LANGUAGES
+from portal.models import LANGUAGES, Job, Recruiter
 from portal.services import InputError, NotFound
 from portal.services.applications import create_application, get_application, revoke_link
 from portal.services.recruiters import create_recruiter
@@ -144,29 +145,44 @@ def updates_group() -> None:
 @click.option("--promise", callback=_parse_date, default=None, metavar="YYYY-MM-DD",
               help="Next update promised by (default: the job's interval).")
 @click.option("--no-news", is_flag=True, help='Send the "no news yet" note.')
+@click.option("--author", "author_email", default=None, metavar="EMAIL",
+              help="The recruiter who signs it (default: the job's owner).")
 @with_appcontext
 @cli_errors
 def add_update(
     application_id: int, stage_key: str | None, note: str | None, internal: str | None,
-    promise: date | None, no_news: bool,
+    promise: date | None, no_news: bool, author_email: str | None,
 ) -> None:
     """Post an update (or "no news yet") on an application."""
     session = get_session()
     application = get_application(session=session, application_id=application_id)
+    author = _author(session, application, author_email)
     if no_news:
         if stage_key or note or internal:
             raise click.UsageError("--no-news cannot be combined with --stage, --note, --internal")
         update = post_no_news_update(
-            session=session, application=application, author=None, promised_by=promise
+            session=session, application=application, author=author, promised_by=promise
         )
     else:
         update = post_update(
-            session=session, application=application, author=None, stage_key=stage_key,
+            session=session, application=application, author=author, stage_key=stage_key,
             public_note=note, internal_note=internal, promised_by=promise,
         )
     session.commit()
     promised = application.promised_by or "none (closed)"
     click.echo(f"Update {update.id} ({update.kind}) posted; next update promised by {promised}")
+
+
+def _author(session, application, email: str | None) -> Recruiter | None:
+    if email:
+        recruiter = session.scalar(
+            select(Recruiter).where(func.lower(Recruiter.email) == email.strip().lower())
+        )
+        if recruiter is None:
+            raise click.ClickException(f"--author: no recruiter with email {email!r}")
+        return recruiter
+    job = session.get(Job, application.job_id)
+    return session.get(Recruiter, job.owner_id) if job.owner_id else None
 
 
 @click.command("link")
@@ -187,9 +203,11 @@ def link(application_id: int, revoke: bool) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the portal's commands on the app's CLI."""
+    from portal.cli_promises import outbox_group, remind_command
     from portal.demo import demo_command
 
-    for command in (recruiters_group, applications_group, updates_group, link, demo_command):
+    for command in (recruiters_group, applications_group, updates_group, link, demo_command,
+                    outbox_group, remind_command):
         app.cli.add_command(command)
 
 

@@ -22,6 +22,11 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,
     "BABEL_DEFAULT_LOCALE": "en",
     "TIMEZONE": "Europe/Stockholm",
+    "SMTP_URL": None,
+    "MAIL_FROM": "Candidate portal <no-reply@localhost>",
+    "OUTBOX_MAX_ATTEMPTS": 8,
+    "OUTBOX_BATCH_SIZE": 50,
+    "OUTBOX_POLL_SECONDS": 2,
 }
 
 

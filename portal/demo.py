@@ -2,7 +2,9 @@
 
 import os
 import random
+import threading
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -12,6 +14,7 @@ from werkzeug.serving import run_simple
 from portal.access_log import RedactingRequestHandler
 from portal.clock import local_zone, today
 from portal.db import get_engine, get_session
+from portal.delivery import run_worker
 from portal.migrate import upgrade_database
 from portal.models import Application, Client, Recruiter, Stage
 from portal.services.applications import create_application
@@ -114,20 +117,20 @@ def seed_demo(session: Session) -> None:
         applied = today() - timedelta(days=age)
         application = create_application(session=session, job_id=job.id, name=name,
                                           email=email, language=language,
-                                          at=_at(applied, 9))
+                                          at=_at(applied, 9), notify=False)
         steps = _steps_to(target)
         for step_number, stage_key in enumerate(steps, start=1):
             day = applied + timedelta(days=max(1, age * step_number // (len(steps) + 1)))
             moment = _at(day, 10 + rng.randrange(6))
             if stage_key == "no_news":
                 post_no_news_update(session=session, application=application, author=author,
-                                    at=moment)
+                                    at=moment, notify=False)
                 continue
             internal = "Strong CV, relevant experience." if stage_key == "screening" else None
             post_update(
                 session=session, application=application, author=author, stage_key=stage_key,
                 public_note=NOTES.get(stage_key, {}).get(language), internal_note=internal,
-                at=moment,
+                at=moment, notify=False,
             )
     session.flush()
 
@@ -186,7 +189,21 @@ def demo_command(host: str, port: int) -> None:
     _print_links(session)
     session.close()
     click.echo(f"Recruiter desk: {app.config['BASE_URL']}/admin/")
+    if app.config.get("SMTP_URL"):
+        click.echo("Emails: delivered in the background through PORTAL_SMTP_URL")
+    else:
+        outbox = Path(app.instance_path) / "outbox"
+        click.echo(f"Emails: written in the background to {outbox}/*.eml "
+                   "(set PORTAL_SMTP_URL to send them)")
+    stop = threading.Event()
+    worker = threading.Thread(target=run_worker, args=(app,), kwargs={"once": False, "stop": stop},
+                              name="outbox-worker", daemon=True)
+    worker.start()
     click.echo(f"Serving on http://{host}:{port} (Ctrl+C to stop)")
-    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False,
-               request_handler=RedactingRequestHandler)
+    try:
+        run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False,
+                   request_handler=RedactingRequestHandler)
+    finally:
+        stop.set()
+        worker.join(timeout=10)
 

@@ -7,7 +7,8 @@ from flask_login import current_user, login_required
 
 from portal import clock
 from portal.db import get_session
-from portal.models import Application, Recruiter
+from portal.models import Application, OutboxMessage, Recruiter
+from portal.notifications import mail_domain
 from portal.services import InputError, NotFound
 from portal.services.applications import (
     application_context,
@@ -25,6 +26,7 @@ from portal.services.desk import (
     list_desk,
     stage_keys_in_use,
 )
+from portal.services.outbox import messages_for_application, resend
 from portal.services.updates import application_timeline, post_no_news_update, post_update
 from portal.tokens import status_url_for
 from portal.web import htmx, parse_id
@@ -90,6 +92,7 @@ def _detail_context(application: Application, *, errors=None, form=None, message
         "stages": job_stages(session=session, job_id=job.id),
         "owner": session.get(Recruiter, job.owner_id) if job.owner_id else None,
         "timeline": application_timeline(session=session, application_id=application.id),
+        "emails": messages_for_application(session=session, application_id=application.id),
         "status_url": status_url_for(application.id, application.token_version),
         "default_promise": default_promise(job=job, client=client),
         "today": clock.today(), "errors": errors or {}, "form": form or {},
@@ -112,6 +115,19 @@ def _parse_promise(raw: str) -> date | None:
         return date.fromisoformat(raw)
     except ValueError:
         raise InputError("promised_by", "a date as YYYY-MM-DD") from None
+
+
+def _submitted_promise() -> date | None:
+    """The promise typed in the form; the untouched prefilled default only counts when the
+    update tells the candidate something (an internal note alone leaves the promise as it is)."""
+    promise = _parse_promise(request.form.get("promised_by", ""))
+    prefilled = request.form.get("promised_by_default", "")
+    tells_candidate = request.form.get("public_note", "").strip() or (
+        request.form.get("stage") and request.form.get("stage") != request.form.get("stage_now")
+    )
+    if promise and prefilled == promise.isoformat() and not tells_candidate:
+        return None
+    return promise
 
 
 def _after_change(application: Application, message: str, *, row: bool = False):
@@ -152,7 +168,7 @@ def post_application_update(application_id: int):
             stage_key=request.form.get("stage") or None,
             public_note=request.form.get("public_note"),
             internal_note=request.form.get("internal_note"),
-            promised_by=_parse_promise(request.form.get("promised_by", "")),
+            promised_by=_submitted_promise(),
         )
     except InputError as error:
         session.rollback()
@@ -177,6 +193,19 @@ def post_no_news(application_id: int):
         return _failed(application, error)
     session.commit()
     return _after_change(application, "“No news yet” sent.", row=in_list)
+
+
+@bp.post("/applications/<id:application_id>/emails/<id:message_id>/resend")
+def resend_email(application_id: int, message_id: int):
+    """Queue an email about this application again (a new delivery, same content)."""
+    application = _load(application_id)
+    session = get_session()
+    message = session.get(OutboxMessage, message_id)
+    if message is None or message.application_id != application.id:
+        abort(404)
+    resend(session=session, message=message, domain=mail_domain())
+    session.commit()
+    return _after_change(application, f"“{message.subject}” queued to be sent again.")
 
 
 @bp.post("/applications/<id:application_id>/link")

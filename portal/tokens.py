@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 STATUS_LINK_SALT = "portal.status-link.v1"
+UNSUBSCRIBE_SALT = "portal.unsubscribe.v1"
 DAY = 24 * 60 * 60
 
 
@@ -33,13 +34,14 @@ class LinkClaim:
     token_version: int
 
 
-def _serializer(app: Flask) -> URLSafeTimedSerializer:
-    serializer = app.extensions.get("portal.status_serializer")
+def _serializer(app: Flask, salt: str = STATUS_LINK_SALT) -> URLSafeTimedSerializer:
+    key = f"portal.serializer.{salt}"
+    serializer = app.extensions.get(key)
     if serializer is None:
         keys = [*app.config["SECRET_KEY_FALLBACKS"], app.config["SECRET_KEY"]]
         # itsdangerous signs with the last key and accepts any of them.
-        serializer = URLSafeTimedSerializer(keys, salt=STATUS_LINK_SALT)
-        app.extensions["portal.status_serializer"] = serializer
+        serializer = URLSafeTimedSerializer(keys, salt=salt)
+        app.extensions[key] = serializer
     return serializer
 
 
@@ -90,3 +92,26 @@ def status_url_for(application_id: int, token_version: int) -> str:
     """The absolute status URL, built from ``BASE_URL`` (never from the Host header)."""
     token = make_status_token(application_id, token_version)
     return f"{current_app.config['BASE_URL']}/s/{token}"
+
+
+def make_unsubscribe_token(application_id: int) -> str:
+    """A token that only stops emails for one application (its own salt, not a status link)."""
+    return _serializer(current_app, UNSUBSCRIBE_SALT).dumps(application_id)
+
+
+def read_unsubscribe_token(token: str) -> int:
+    """The application id of an unsubscribe token, or LinkInvalid / LinkExpired.
+
+    Unsubscribe links live twice as long as status links: an old email must still be able
+    to stop the emails that follow it.
+    """
+    max_age = current_app.config["LINK_MAX_AGE_DAYS"] * DAY * 2
+    try:
+        payload = _serializer(current_app, UNSUBSCRIBE_SALT).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise LinkExpired(None) from None
+    except (BadSignature, ValueError, TypeError, UnicodeError, OverflowError):
+        raise LinkInvalid from None
+    if not isinstance(payload, int) or isinstance(payload, bool) or payload < 1:
+        raise LinkInvalid
+    return payload

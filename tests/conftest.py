@@ -4,11 +4,13 @@
 creates its own database and drops it at the end. The schema comes from the migrations.
 """
 
+import contextvars
 import os
 import shutil
 import uuid
 
 import pytest
+from flask.testing import FlaskCliRunner
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
@@ -91,8 +93,17 @@ def client(app):
     return app.test_client()
 
 
+class IsolatedCliRunner(FlaskCliRunner):
+    """Runs each command in a fresh context, so it pushes its own app context (as in a shell)
+    instead of borrowing the test's."""
+
+    def invoke(self, *args, **kwargs):
+        return contextvars.Context().run(super().invoke, *args, **kwargs)
+
+
 @pytest.fixture
 def runner(app):
+    app.test_cli_runner_class = IsolatedCliRunner
     return app.test_cli_runner()
 
 

@@ -10,7 +10,6 @@ import pytest
 from sqlmodel import Session, func, select
 
 from portal.clock import today
-from portal.db import get_engine
 from portal.models import Application, Recruiter, Stage, Update, UpdateKind
 from tests.factories import make_application, make_job
 
@@ -19,10 +18,9 @@ PASSWORD_INPUT = "a long password here\n"
 
 
 @pytest.fixture
-def db(app):
-    """A session of the test's own, apart from the one commands keep on ``g``."""
-    with Session(get_engine(app), expire_on_commit=False) as session:
-        yield session
+def db(session):
+    """The test's own session (conftest's ``session``, apart from requests and commands)."""
+    return session
 
 
 @pytest.fixture

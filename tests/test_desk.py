@@ -16,7 +16,6 @@ from sqlmodel import Session, func, select
 
 from portal.business_days import add_business_days
 from portal.clock import today
-from portal.db import get_engine
 from portal.models import Application, Client, Job, Stage, Update, UpdateKind
 from portal.services.pipelines import DEFAULT_PIPELINE
 from portal.services.updates import post_update
@@ -30,10 +29,9 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def db(app):
-    """A session of the test's own, not the one the views keep on ``g``."""
-    with Session(get_engine(app), expire_on_commit=False) as session:
-        yield session
+def db(session):
+    """The test's own session (conftest's ``session``, apart from requests and commands)."""
+    return session
 
 
 def reload(db: Session, model, ident: int):

@@ -6,7 +6,8 @@ from sqlmodel import Session, func, select
 
 from portal.business_days import add_business_days
 from portal.clock import local_date, now, today
-from portal.models import LANGUAGES, Application, Client, Job, Stage, Update, UpdateKind
+from portal.models import LANGUAGES, Application, Client, Job, Recruiter, Stage, Update, UpdateKind
+from portal.notifications import queue_acknowledgement
 from portal.services import InputError, NotFound
 from portal.services.catalog import get_job, job_stages
 from portal.services.recruiters import normalise_email
@@ -20,8 +21,12 @@ def default_promise(*, job: Job, client: Client, start: date | None = None) -> d
 def create_application(
     *, session: Session, job_id: int, name: str, email: str, language: str | None = None,
     stage_key: str | None = None, author_id: int | None = None, at: datetime | None = None,
+    notify: bool = True,
 ) -> Application:
-    """Register a candidate for a job; the first timeline entry says the application arrived."""
+    """Register a candidate for a job; the first timeline entry says the application arrived.
+
+    The candidate's acknowledgement email is queued in the same transaction (``notify``).
+    """
     job = get_job(session=session, job_id=job_id) if job_id else None
     if job is None:
         raise InputError("job_id", "choose a job")
@@ -68,6 +73,12 @@ def create_application(
         )
     )
     session.flush()
+    if notify:
+        owner = session.get(Recruiter, job.owner_id) if job.owner_id else None
+        queue_acknowledgement(
+            session=session, application=application, job=job, client=client, stage=stage,
+            owner=owner,
+        )
     return application
 
 
@@ -96,3 +107,23 @@ def application_context(*, session: Session, application: Application) -> tuple[
     if job is None or client is None or stage is None:
         raise NotFound("application refers to a missing job, client or stage")
     return job, client, stage
+
+
+def unsubscribe(*, session: Session, application_id: int) -> Application | None:
+    """Stop emails to the candidate (once; their status page keeps working)."""
+    application = session.get(Application, application_id)
+    if application is None:
+        return None
+    if application.unsubscribed_at is None:
+        moment = now()
+        application.unsubscribed_at = moment
+        session.add(application)
+        session.add(
+            Update(
+                application_id=application.id, kind=UpdateKind.SYSTEM, is_public=False,
+                internal_note="The candidate opted out of emails (unsubscribe link).",
+                created_at=moment,
+            )
+        )
+        session.flush()
+    return application

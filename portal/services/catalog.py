@@ -48,6 +48,7 @@ def create_client(
 def create_job(
     *, session: Session, client_id: int, title: str, owner_id: int | None = None,
     promise_days: int = 5, stages: list[StageSpec] | None = None,
+    auto_notice_days: int | None = None,
 ) -> Job:
     """Create a job with the default pipeline or the given stages."""
     if session.get(Client, client_id) is None:
@@ -61,8 +62,11 @@ def create_job(
         raise InputError("owner_id", f"no recruiter with id {owner_id}")
     if not 1 <= promise_days <= 60:
         raise InputError("promise_days", "between 1 and 60 business days")
+    if auto_notice_days is not None and not 1 <= auto_notice_days <= 30:
+        raise InputError("auto_notice_days", "between 1 and 30 business days, or empty for off")
     specs = validate_pipeline(list(stages) if stages else list(DEFAULT_PIPELINE))
-    job = Job(client_id=client_id, title=title, owner_id=owner_id, promise_days=promise_days)
+    job = Job(client_id=client_id, title=title, owner_id=owner_id, promise_days=promise_days,
+              auto_notice_days=auto_notice_days)
     session.add(job)
     session.flush()
     for position, spec in enumerate(specs):

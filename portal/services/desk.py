@@ -43,6 +43,7 @@ class DeskRow:
     client_name: str
     stage_key: str
     stage_label: dict
+    unsubscribed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ _ROWS = (
     select(
         Application.id, Application.name, Application.email, Application.language,
         Application.is_open, Application.promised_by, Application.last_update_at,
-        Job.id, Job.title, Client.name, Stage.key, Stage.label,
+        Job.id, Job.title, Client.name, Stage.key, Stage.label, Application.unsubscribed_at,
     )
     .join(Job, Job.id == Application.job_id)
     .join(Client, Client.id == Application.client_id)

@@ -41,6 +41,7 @@ class StatusView:
     last_update_at: datetime
     applied_at: datetime
     recruiter_first_name: str | None
+    reminded_at: datetime | None
     version_stamp: str
     timeline: tuple[TimelineEntry, ...]
 
@@ -66,7 +67,8 @@ _APPLICATION_ID = bindparam("application_id")
 
 _HEAD = (
     select(
-        Application.token_version, Application.updated_at, Job.updated_at, Client.updated_at
+        Application.token_version, Application.updated_at, Application.reminded_at,
+        Job.updated_at, Client.updated_at,
     )
     .join(Job, Job.id == Application.job_id)
     .join(Client, Client.id == Application.client_id)
@@ -84,9 +86,9 @@ def version_stamp(*, session: Session, application_id: int, token_version: int) 
 
 _PAGE = (
     select(
-        Application.token_version, Application.updated_at, Job.updated_at, Client.updated_at,
-        Application.language, Application.is_open, Application.promised_by,
-        Application.last_update_at, Application.created_at,
+        Application.token_version, Application.updated_at, Application.reminded_at,
+        Job.updated_at, Client.updated_at, Application.language, Application.is_open,
+        Application.promised_by, Application.last_update_at, Application.created_at,
         Client.slug, Client.name, Job.title, Stage.key, Stage.label, Stage.guidance,
         Stage.outcome, Recruiter.name,
     )
@@ -123,7 +125,8 @@ def load_status(
     if row is None or row[0] != token_version:
         return None
     (
-        _, app_updated, job_updated, client_updated, app_language, is_open, promised_by,
+        _, app_updated, reminded_at, job_updated, client_updated, app_language, is_open,
+        promised_by,
         last_update_at, applied_at, client_slug, client_name, job_title, stage_key,
         stage_label, stage_guidance, outcome, owner_name,
     ) = row
@@ -147,8 +150,9 @@ def load_status(
         is_open=is_open, outcome=outcome, promised_by=promised_by,
         last_update_at=last_update_at, applied_at=applied_at,
         recruiter_first_name=_first_name(owner_name),
-        version_stamp=_stamp(application_id, token_version, app_updated, job_updated,
-                             client_updated),
+        reminded_at=reminded_at,
+        version_stamp=_stamp(application_id, token_version, app_updated, reminded_at,
+                             job_updated, client_updated),
         timeline=timeline,
     )
 
@@ -188,6 +192,9 @@ def status_json(view: StatusView, *, today: date) -> dict:
         "promised_by": view.promised_by.isoformat() if view.promised_by else None,
         "overdue": view.is_overdue(today),
         "days_overdue": view.days_overdue(today),
+        "reminded_at": (
+            view.reminded_at.isoformat() if view.reminded_at and view.is_overdue(today) else None
+        ),
         "timeline": [
             {
                 "date": entry.created_at.isoformat(), "kind": entry.kind, "note": entry.note,

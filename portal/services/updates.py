@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 from portal.clock import local_date, now
 from portal.i18n import format_day
 from portal.models import Application, Client, Job, Recruiter, Stage, Update, UpdateKind
+from portal.notifications import queue_update_email
 from portal.services import InputError
 from portal.services.applications import application_context, default_promise
 from portal.services.catalog import stage_by_key
@@ -40,12 +41,13 @@ def post_update(
     *, session: Session, application: Application, author: Recruiter | None,
     stage_key: str | None = None, public_note: str | None = None,
     internal_note: str | None = None, promised_by: date | None = None,
-    kind: UpdateKind | None = None, at: datetime | None = None,
+    kind: UpdateKind | None = None, at: datetime | None = None, notify: bool = True,
 ) -> Update:
     """Append an update; a public one tells the candidate something and sets the next promise.
 
-    Internal-only notes never reach the candidate and leave the promise alone. ``at`` is the
-    moment of the update (default: now), for imports and demo histories.
+    Internal-only notes never reach the candidate and leave the promise alone. A stage change
+    or a note to the candidate also queues their email (unless ``notify`` is off, as for demo
+    histories), in this same transaction. ``at`` is the moment of the update (default: now).
     """
     moment = at or now()
     day = local_date(moment)
@@ -74,12 +76,15 @@ def post_update(
     if new_stage:
         application.stage_id = new_stage.id
         application.is_open = not new_stage.is_terminal
+    previous_promise = application.promised_by
     if not application.is_open:
         application.promised_by = None
     elif is_public:
         application.promised_by = promised_by or default_promise(
             job=job, client=client, start=day
         )
+    if application.promised_by != previous_promise:
+        application.reminded_at = None  # a new promise has not lapsed, so nobody was reminded
     if is_public:
         application.last_update_at = moment
         application.updated_at = moment
@@ -93,6 +98,11 @@ def post_update(
     session.add(application)
     session.add(update)
     session.flush()
+    if notify and is_public and (new_stage or public_note):
+        queue_update_email(
+            session=session, application=application, update=update, job=job, client=client,
+            stage=new_stage or current_stage, author=author,
+        )
     return update
 
 
@@ -104,7 +114,7 @@ def no_news_note(*, language: str, client: Client, promise: date) -> str:
 
 def post_no_news_update(
     *, session: Session, application: Application, author: Recruiter | None,
-    promised_by: date | None = None, at: datetime | None = None,
+    promised_by: date | None = None, at: datetime | None = None, notify: bool = True,
 ) -> Update:
     """One click: tell the candidate there is no news yet, and move the promise."""
     if not application.is_open:
@@ -116,7 +126,41 @@ def post_no_news_update(
     note = no_news_note(language=application.language, client=client, promise=promise)
     return post_update(
         session=session, application=application, author=author, public_note=note,
-        promised_by=promise, kind=UpdateKind.NO_NEWS, at=at,
+        promised_by=promise, kind=UpdateKind.NO_NEWS, at=at, notify=notify,
+    )
+
+
+# Signed by the portal, never pretending to be the recruiter.
+AUTO_NOTICE_NOTES = {
+    "en": (
+        "This is an automatic message from the application portal of {client}. Your next update "
+        "was due on {due}, and we are sorry that it is late. There is no news yet: your "
+        "application is still in the process. You will hear from us by {promise} at the latest."
+    ),
+    "sv": (
+        "Det här är ett automatiskt meddelande från ansökningsportalen för {client}. Ditt nästa "
+        "besked skulle ha kommit den {due}, och vi beklagar att det dröjer. Det finns inget nytt "
+        "än: din ansökan är fortfarande med i processen. Du hör av oss senast {promise}."
+    ),
+}
+
+
+def post_auto_notice(
+    *, session: Session, application: Application, at: datetime | None = None
+) -> Update:
+    """The portal's own "no news yet" after a lapsed promise (jobs that switched it on)."""
+    job = session.get(Job, application.job_id)
+    client = session.get(Client, application.client_id)
+    moment = at or now()
+    promise = default_promise(job=job, client=client, start=local_date(moment))
+    template = AUTO_NOTICE_NOTES.get(application.language, AUTO_NOTICE_NOTES["en"])
+    note = template.format(
+        client=client.name, due=format_day(application.promised_by, application.language),
+        promise=format_day(promise, application.language),
+    )
+    return post_update(
+        session=session, application=application, author=None, public_note=note,
+        promised_by=promise, kind=UpdateKind.NO_NEWS, at=moment,
     )
 
 
