@@ -27,6 +27,7 @@ DEFAULTS = {
     "OUTBOX_MAX_ATTEMPTS": 8,
     "OUTBOX_BATCH_SIZE": 50,
     "OUTBOX_POLL_SECONDS": 2,
+    "OUTBOX_FOLDER": None,  # without SMTP_URL: where .eml files go (default instance/outbox)
 }
 
 

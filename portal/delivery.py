@@ -123,11 +123,13 @@ class DeliveryReport:
 
 
 def transport_for(app: Flask):
-    """SMTP when ``PORTAL_SMTP_URL`` is set, else .eml files in the instance folder."""
+    """SMTP when ``PORTAL_SMTP_URL`` is set, else .eml files in ``PORTAL_OUTBOX_FOLDER``
+    (default: the instance folder's ``outbox``)."""
     url = app.config.get("SMTP_URL")
     if url:
         return SmtpTransport(url)
-    return FileTransport(Path(app.instance_path) / "outbox")
+    folder = app.config.get("OUTBOX_FOLDER") or Path(app.instance_path) / "outbox"
+    return FileTransport(Path(folder))
 
 
 def deliver_due(
@@ -143,18 +145,29 @@ def deliver_due(
             batch = claim_due(session=session, limit=batch_size)
             if not batch:
                 break
+            unreachable = False
             for message in batch:
-                _deliver_one(message, transport, from_address, max_attempts, report)
+                unreachable = _deliver_one(message, transport, from_address, max_attempts, report)
                 if commit_each:
                     session.commit()
+                if unreachable:
+                    break  # the rest of the batch stays due, without an attempt counted
             session.commit()
+            if unreachable:
+                break  # the server cannot be reached: stop this round, retry later
             if report.attempted and report.retrying + report.failed == report.attempted:
                 break  # the server is refusing everything: stop this round, retry later
     transport.close()
     return report
 
 
-def _deliver_one(message, transport, from_address, max_attempts, report) -> None:
+# Failures of the connection rather than of one message: the next message would only pay the
+# connection timeout again.
+CONNECTION_ERRORS = (OSError, smtplib.SMTPConnectError, smtplib.SMTPServerDisconnected)
+
+
+def _deliver_one(message, transport, from_address, max_attempts, report) -> bool:
+    """Send one message and mark it; True when the server could not be reached at all."""
     try:
         transport.send(build_email(message, from_address=from_address))
     except (smtplib.SMTPException, OSError, ValueError) as error:
@@ -164,9 +177,10 @@ def _deliver_one(message, transport, from_address, max_attempts, report) -> None
         else:
             report.retrying += 1
         report.errors.append(f"{message.id}: {error}")
-    else:
-        mark_sent(message)
-        report.sent += 1
+        return isinstance(error, CONNECTION_ERRORS)
+    mark_sent(message)
+    report.sent += 1
+    return False
 
 
 def run_worker(app: Flask, *, once: bool, stop: threading.Event | None = None) -> DeliveryReport:

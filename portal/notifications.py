@@ -9,7 +9,7 @@ from datetime import date
 from email.utils import parseaddr
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlmodel import Session
 
@@ -140,7 +140,8 @@ def queue_digest(
             subject = _("%(overdue)d lapsed and %(due)d upcoming promises to candidates",
                         overdue=overdue_total, due=due_total)
         else:
-            subject = _("%(due)d promises to candidates fall due soon", due=due_total)
+            subject = ngettext("%(num)d promise to a candidate falls due soon",
+                               "%(num)d promises to candidates fall due soon", due_total)
         text, html = _render_pair(
             "digest", language=recruiter.language, subject=subject,
             first_name=recruiter.first_name, overdue=overdue, due=due,

@@ -56,10 +56,12 @@ def _due_rows(engine: Engine, today: date) -> Iterator[_Row]:
         )
         .join(Job, Job.id == Application.job_id)
         .join(Client, Client.id == Application.client_id)
+        # Only active owners get digests (an inactive one is not "already sent today").
+        .join(Recruiter, Recruiter.id == Job.owner_id)
         .where(
             Application.is_open.is_(True),
             Application.promised_by <= today + timedelta(days=DUE_HORIZON_DAYS),
-            Job.owner_id.is_not(None),
+            Recruiter.is_active.is_(True),
         )
         .order_by(Job.owner_id, Application.promised_by, Application.id)
         .execution_options(yield_per=STREAM_CHUNK)
