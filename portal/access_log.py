@@ -28,9 +28,14 @@ class RedactingRequestHandler(WSGIRequestHandler):
     """The demo server's request handler, with tokens removed from its log lines."""
 
     def log_request(self, code="-", size="-"):
-        original = self.requestline
-        self.requestline = redact(original)
+        # werkzeug builds the line from ``path`` (and ``requestline`` for bad requests).
+        saved = (getattr(self, "path", None), self.requestline)
+        if saved[0] is not None:
+            self.path = redact(saved[0])
+        self.requestline = redact(saved[1])
         try:
             super().log_request(code, size)
         finally:
-            self.requestline = original
+            if saved[0] is not None:
+                self.path = saved[0]
+            self.requestline = saved[1]

@@ -1,6 +1,6 @@
 """Setting up the work: clients (hiring companies) and jobs with their stage pipelines."""
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import login_required
 
 from portal.db import get_session
@@ -19,6 +19,9 @@ EXTRA_STAGE_ROWS = 3
 @login_required
 def _signed_in() -> None:
     """Every setup page needs a signed-in recruiter."""
+    # The desk's screens are written in English for now; keep dates and relative times in
+    # the same language as the words around them (the digest emails follow Recruiter.language).
+    g.language = "en"
 
 
 @bp.get("/clients")

@@ -122,14 +122,17 @@ class DeliveryReport:
         return self.sent + self.retrying + self.failed
 
 
+def outbox_folder(app: Flask) -> Path:
+    """Where .eml files go without SMTP: ``PORTAL_OUTBOX_FOLDER``, or instance/outbox."""
+    return Path(app.config.get("OUTBOX_FOLDER") or Path(app.instance_path) / "outbox")
+
+
 def transport_for(app: Flask):
-    """SMTP when ``PORTAL_SMTP_URL`` is set, else .eml files in ``PORTAL_OUTBOX_FOLDER``
-    (default: the instance folder's ``outbox``)."""
+    """SMTP when ``PORTAL_SMTP_URL`` is set, else .eml files in ``outbox_folder``."""
     url = app.config.get("SMTP_URL")
     if url:
         return SmtpTransport(url)
-    folder = app.config.get("OUTBOX_FOLDER") or Path(app.instance_path) / "outbox"
-    return FileTransport(Path(folder))
+    return FileTransport(outbox_folder(app))
 
 
 def deliver_due(

@@ -4,7 +4,6 @@ import os
 import random
 import threading
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 
 import click
 from flask import current_app
@@ -14,7 +13,7 @@ from werkzeug.serving import run_simple
 from portal.access_log import RedactingRequestHandler
 from portal.clock import local_zone, today
 from portal.db import get_engine, get_session
-from portal.delivery import run_worker
+from portal.delivery import outbox_folder, run_worker
 from portal.migrate import upgrade_database
 from portal.models import Application, Client, Recruiter, Stage
 from portal.services.applications import create_application
@@ -192,8 +191,7 @@ def demo_command(host: str, port: int) -> None:
     if app.config.get("SMTP_URL"):
         click.echo("Emails: delivered in the background through PORTAL_SMTP_URL")
     else:
-        outbox = Path(app.instance_path) / "outbox"
-        click.echo(f"Emails: written in the background to {outbox}/*.eml "
+        click.echo(f"Emails: written in the background to {outbox_folder(app)}/*.eml "
                    "(set PORTAL_SMTP_URL to send them)")
     stop = threading.Event()
     worker = threading.Thread(target=run_worker, args=(app,), kwargs={"once": False, "stop": stop},

@@ -2,7 +2,17 @@
 
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from portal import clock
@@ -38,6 +48,9 @@ bp = Blueprint("desk", __name__, url_prefix="/admin")
 @login_required
 def _signed_in() -> None:
     """Every desk page needs a signed-in recruiter."""
+    # The desk's screens are written in English for now; keep dates and relative times in
+    # the same language as the words around them (the digest emails follow Recruiter.language).
+    g.language = "en"
 
 
 def _int_arg(name: str) -> int | None:

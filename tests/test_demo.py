@@ -13,6 +13,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from contextlib import closing, contextmanager
+from email import message_from_bytes
+from email.policy import default as default_policy
 from http.cookiejar import CookieJar
 from pathlib import Path
 
@@ -89,7 +91,8 @@ def _read_lines(stream, lines: queue.Queue) -> None:
 
 
 @contextmanager
-def running_demo(tmp_path: Path, database: Path, *, base_url: str | None = None):
+def running_demo(tmp_path: Path, database: Path, *, base_url: str | None = None,
+                 extra_env: dict | None = None):
     """Start `portal demo`, yield (port, printed lines up to "Serving on"), always stop it."""
     port = free_port()
     env = {key: value for key, value in os.environ.items()
@@ -97,6 +100,7 @@ def running_demo(tmp_path: Path, database: Path, *, base_url: str | None = None)
     env.update({"PORTAL_DATABASE_URL": f"sqlite:///{database}", "PYTHONUNBUFFERED": "1"})
     if base_url:
         env["PORTAL_BASE_URL"] = base_url
+    env.update(extra_env or {})
     log = tmp_path / f"demo-{port}.stderr"
     with log.open("w") as stderr:
         process = subprocess.Popen(
@@ -221,3 +225,37 @@ def test_demo_links_use_the_configured_base_url(tmp_path):
         assert f"Recruiter desk: {base_url}/admin/" in printed
         path = links[0][5].removeprefix(base_url)
         assert fetch(f"http://127.0.0.1:{port}{path}")[0] == 200
+
+
+@pytest.mark.slow
+def test_demo_delivers_the_acknowledgement_and_keeps_tokens_out_of_its_log(tmp_path):
+    """Does the demo's background worker write a new candidate's acknowledgement as an .eml
+    file, and does its access log show status links as /s/<redacted>?"""
+    database = tmp_path / "demo.sqlite3"
+    outbox = tmp_path / "outbox"
+    extra = {"PORTAL_OUTBOX_FOLDER": str(outbox)}
+    with running_demo(tmp_path, database, extra_env=extra) as (port, printed):
+        assert any(str(outbox) in line for line in printed if line.startswith("Emails:"))
+        url = next(LINK_LINE.match(line) for line in printed if "/s/" in line)[5]
+        assert fetch(url)[0] == 200
+        env = {key: value for key, value in os.environ.items()
+               if not key.startswith(("PORTAL_", "FLASK_"))}
+        env.update({"PORTAL_DATABASE_URL": f"sqlite:///{database}", "PORTAL_DEMO": "1",
+                    "FLASK_DEBUG": "1", **extra})
+        subprocess.run(
+            [str(PORTAL), "applications", "add", "--job", "1", "--name", "Nora Nyström",
+             "--email", "nora@mail.example", "--language", "sv"],
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=True,
+        )
+        deadline = time.monotonic() + 20
+        while not list(outbox.glob("*.eml")) and time.monotonic() < deadline:
+            time.sleep(0.25)
+        files = list(outbox.glob("*.eml"))
+        assert len(files) == 1
+        email = message_from_bytes(files[0].read_bytes(), policy=default_policy)
+        assert email["To"] == "nora@mail.example"
+        assert email["Subject"].startswith("Vi har tagit emot din ansökan")
+
+    log = (tmp_path / f"demo-{port}.stderr").read_text()
+    assert "/s/<redacted>" in log
+    assert url.rsplit("/", 1)[-1] not in log
