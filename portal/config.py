@@ -27,6 +27,8 @@ DEFAULTS = {
     "OUTBOX_MAX_ATTEMPTS": 8,
     "OUTBOX_BATCH_SIZE": 50,
     "OUTBOX_POLL_SECONDS": 2,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": False,
     "OUTBOX_FOLDER": None,  # without SMTP_URL: where .eml files go (default instance/outbox)
 }
 

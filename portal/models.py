@@ -7,7 +7,7 @@ to build relationships.
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Index, MetaData, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, MetaData, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Constraint names that Alembic can find again on SQLite and PostgreSQL alike.
@@ -42,6 +42,10 @@ class UpdateKind(StrEnum):
     INTERNAL = "internal"
     CANDIDATE_MESSAGE = "candidate_message"
     SYSTEM = "system"
+    # What candidates do themselves from their status page.
+    QUESTION = "question"
+    STILL_INTERESTED = "still_interested"
+    WITHDRAWAL = "withdrawal"
 
 
 class Outcome(StrEnum):
@@ -82,6 +86,15 @@ class Client(SQLModel, table=True):
     name: str = Field(max_length=120)
     country: str = Field(default="SE", max_length=2)
     default_language: str = Field(default="sv", max_length=5)
+    # Branding and embedding (the client's admin page).
+    accent_color: str | None = Field(default=None, max_length=7)
+    logo: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
+    logo_type: str | None = Field(default=None, max_length=40)
+    privacy_url: str | None = Field(default=None, max_length=500)
+    # Origins (scheme://host[:port]) whose pages may frame the widgets.
+    embed_origins: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # A white-label status page on the client's own site: https://careers.example.com/status
+    status_page_url: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -164,7 +177,11 @@ class Application(SQLModel, table=True):
 class Update(SQLModel, table=True):
     """An append-only entry in an application's history."""
 
-    __table_args__ = (Index("ix_update_application_created", "application_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_update_application_created", "application_id", "created_at"),
+        # A form's one-time key: a double submit of a candidate action creates one entry.
+        UniqueConstraint("application_id", "request_key", name="uq_update_application_request"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     application_id: int = Field(foreign_key="application.id")
@@ -176,6 +193,7 @@ class Update(SQLModel, table=True):
     promised_by: date | None = Field(default=None)
     # Part of the candidate's timeline (anything but an internal-only note).
     is_public: bool = Field(default=True)
+    request_key: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -2,18 +2,22 @@
 
 from flask import Flask, render_template, request
 from flask_htmx import HTMX
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.routing import IntegerConverter
 
+from portal.framing import content_security_policy
+
 csrf = CSRFProtect()
 htmx = HTMX()
+# Limits are declared where they apply; storage: RATELIMIT_STORAGE_URI (memory:// by default,
+# redis://... when several processes must share counts).
+limiter = Limiter(key_func=get_remote_address)
 
-# No inline script, no eval; htmx is configured through a <meta> tag instead.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
+# No inline script, no eval (htmx is configured through a <meta> tag); framed by nobody unless
+# a view sets its own policy (the embeddable widgets do).
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 
 def _security_headers(response):
@@ -21,7 +25,8 @@ def _security_headers(response):
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
+    if "frame-ancestors 'none'" in headers.get("Content-Security-Policy", ""):
+        headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
@@ -63,6 +68,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["id"] = IdConverter
     csrf.init_app(app)
     htmx.init_app(app)
+    limiter.init_app(app)
     app.after_request(_security_headers)
     app.register_error_handler(CSRFError, _csrf_failed)
     app.register_error_handler(403, _error_page(403, "errors/403.html"))
