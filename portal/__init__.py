@@ -21,7 +21,21 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
         template_folder=_asset_folder("templates"),
         static_folder=_asset_folder("static"),
     )
-    from portal import admin, auth, candidate, config, db, desk, health, i18n, migrate, web
+    from portal import (
+        admin,
+        auth,
+        branding_views,
+        candidate,
+        candidate_actions,
+        config,
+        db,
+        desk,
+        embed,
+        health,
+        i18n,
+        migrate,
+        web,
+    )
 
     config.load_config(app, test_config)
     if demo:
@@ -35,9 +49,12 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
     auth.init_app(app)
 
     app.register_blueprint(candidate.bp)
+    app.register_blueprint(candidate_actions.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(embed.bp)
+    app.register_blueprint(branding_views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(migrate.bp)
 

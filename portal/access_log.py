@@ -1,16 +1,21 @@
-"""Access logs without capabilities: status-link tokens are written as ``/s/<redacted>``."""
+"""Access logs without capabilities: status-link tokens are written as ``/s/<redacted>``.
+
+The status widget carries the same token (``/embed/<slug>/status/<redacted>``).
+"""
 
 import re
 
 from gunicorn.glogging import Logger
 from werkzeug.serving import WSGIRequestHandler
 
-_TOKEN_PATH = re.compile(r"(/s/)[^/\s?#\"]+")
+_TOKEN_PATH = re.compile(r"(/s/|/embed/[^/\s?#\"]+/status/)[^/\s?#\"]+")
 
 
 def redact(text: str) -> str:
     """``text`` with every status-link token replaced."""
-    return _TOKEN_PATH.sub(r"\1<redacted>", text) if "/s/" in text else text
+    if "/s/" not in text and "/status/" not in text:
+        return text
+    return _TOKEN_PATH.sub(r"\1<redacted>", text)
 
 
 class RedactingGunicornLogger(Logger):

@@ -1,12 +1,24 @@
 """Setting up the work: clients (hiring companies) and jobs with their stage pipelines."""
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
 
+from portal.auth import admin_required
 from portal.db import get_session
-from portal.models import LANGUAGES, Outcome
-from portal.services import InputError
-from portal.services.catalog import create_client, create_job, list_clients, list_jobs
+from portal.models import LANGUAGES, Client, Outcome
+from portal.services import InputError, NotFound
+from portal.services.branding import remove_client_logo, set_client_logo, update_client_settings
+from portal.services.catalog import create_client, create_job, get_client, list_clients, list_jobs
 from portal.services.pipelines import DEFAULT_PIPELINE, StageSpec
 from portal.services.recruiters import list_recruiters
 from portal.web import parse_id
@@ -53,6 +65,102 @@ def new_client():
     return render_template(
         "admin/client_new.html", form=form, errors=errors, languages=LANGUAGES
     ), 422 if errors else 200
+
+
+EMBED_WIDGETS = (
+    ("lookup", "Check my application status",
+     "Candidates enter their email address and get their status links by email."),
+    ("badge", "Feedback-promise badge",
+     "The client's record on promised updates over the last 90 days, in public figures."),
+    ("status", "White-label status page",
+     "Shows a candidate's status on the client's own status page (or the lookup without a "
+     "link)."),
+)
+SETTINGS_FIELDS = (
+    "name", "country", "default_language", "accent_color", "privacy_url", "embed_origins",
+    "status_page_url",
+)
+
+
+def _client_or_404(client_id: int) -> Client:
+    try:
+        return get_client(session=get_session(), client_id=client_id)
+    except NotFound:
+        abort(404)
+
+
+def _settings_form(client: Client) -> dict[str, str]:
+    values = {field: getattr(client, field) or "" for field in SETTINGS_FIELDS}
+    values["embed_origins"] = "\n".join(client.embed_origins or [])
+    return values
+
+
+def embed_snippets(client: Client) -> list[dict[str, str]]:
+    """The script tag for each widget, ready to paste into the client's career page."""
+    base = current_app.config["BASE_URL"]
+    return [
+        {
+            "widget": widget, "title": title, "about": about,
+            "code": f'<script src="{base}/embed.js" data-client="{client.slug}" '
+                    f'data-widget="{widget}" async></script>',
+        }
+        for widget, title, about in EMBED_WIDGETS
+    ]
+
+
+@bp.route("/clients/<id:client_id>", methods=["GET", "POST"])
+def client_settings(client_id: int):
+    """A client's branding, URLs, embed origins and the script tags for its career page."""
+    client = _client_or_404(client_id)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        admin_required()  # branding and framing rights are the agency admin's
+        form = request.form.to_dict()
+        session = get_session()
+        try:
+            update_client_settings(
+                session=session, client=client, name=form.get("name", ""),
+                accent_color=form.get("accent_color", ""),
+                privacy_url=form.get("privacy_url", ""),
+                embed_origins_text=form.get("embed_origins", ""),
+                status_page_url=form.get("status_page_url", ""),
+                default_language=form.get("default_language", ""),
+                country=form.get("country", ""),
+            )
+        except InputError as error:
+            errors.update(getattr(error, "errors", None) or {error.field: error.message})
+        upload = request.files.get("logo")
+        if upload is not None and upload.filename:
+            try:
+                set_client_logo(
+                    session=session, client=client, data=upload.read(), filename=upload.filename
+                )
+            except InputError as error:
+                errors[error.field] = error.message
+        if not errors:
+            session.commit()
+            flash(f"Settings for {client.name} saved.", "success")
+            return redirect(url_for("admin.client_settings", client_id=client.id), code=303)
+        session.rollback()  # all or nothing: a bad logo keeps good settings unsaved too
+    else:
+        form = _settings_form(client)
+    return render_template(
+        "admin/client_settings.html", client=client, form=form, errors=errors,
+        languages=LANGUAGES, snippets=embed_snippets(client),
+        can_edit=current_user.is_admin,
+    ), 422 if errors else 200
+
+
+@bp.post("/clients/<id:client_id>/logo/remove")
+def remove_logo(client_id: int):
+    """Remove a client's logo."""
+    admin_required()
+    client = _client_or_404(client_id)
+    session = get_session()
+    remove_client_logo(session=session, client=client)
+    session.commit()
+    flash(f"Logo of {client.name} removed.", "success")
+    return redirect(url_for("admin.client_settings", client_id=client.id), code=303)
 
 
 @bp.get("/jobs")

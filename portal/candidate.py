@@ -41,9 +41,9 @@ def status(token: str):
     try:
         claim = read_status_token(token)
     except LinkExpired as expired:
-        return _expired(expired.application_id, expired.token_version)
+        return expired_response(expired.application_id, expired.token_version)
     except LinkInvalid:
-        return _not_found()
+        return not_found_response()
     session = get_session()
     today = clock.today()
     variant = _variant()
@@ -55,7 +55,7 @@ def status(token: str):
             token_version=claim.token_version,
         )
         if stamp is None:
-            return _not_found()
+            return not_found_response()
         etag = etag_for(stamp, today=today, language="", variant=variant, build=build)
         if etag.strip('"') in request.if_none_match:
             return "", 304, {**PRIVATE_HEADERS, "ETag": etag}
@@ -63,7 +63,7 @@ def status(token: str):
         session=session, application_id=claim.application_id, token_version=claim.token_version
     )
     if view is None:
-        return _not_found()
+        return not_found_response()
     etag = etag_for(view.version_stamp, today=today, language="", variant=variant, build=build)
     headers = {**PRIVATE_HEADERS, "ETag": etag}
     if variant == "json":
@@ -81,14 +81,14 @@ def status(token: str):
     return body, 200, headers
 
 
-def _not_found():
+def not_found_response():
     headers = {**PRIVATE_HEADERS}
     if _variant() == "json":
         return {"error": "not_found", "status": 404}, 404, headers
     return render_template("candidate/link_not_found.html"), 404, headers
 
 
-def _expired(application_id: int | None, token_version: int | None):
+def expired_response(application_id: int | None, token_version: int | None):
     contact = None
     if application_id is not None and token_version is not None:
         # A revoked link says nothing about the application, expired or not.
@@ -112,11 +112,11 @@ def unsubscribe_page(token: str):
     try:
         application_id = read_unsubscribe_token(token)
     except (LinkInvalid, LinkExpired):
-        return _not_found()
+        return not_found_response()
     session = get_session()
     application = session.get(Application, application_id)
     if application is None:
-        return _not_found()
+        return not_found_response()
     g.language = application.language
     done = application.unsubscribed_at is not None
     if request.method == "POST":

@@ -29,6 +29,9 @@ DEFAULTS = {
     "OUTBOX_POLL_SECONDS": 2,
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": False,
+    # The lookup widget ("email me my status links"): per client IP, and per typed address.
+    "LOOKUP_LIMIT_PER_IP": "10/hour;3/minute",
+    "LOOKUP_LIMIT_PER_ADDRESS": "3/hour",
     "OUTBOX_FOLDER": None,  # without SMTP_URL: where .eml files go (default instance/outbox)
 }
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from portal.models import Application, Client, Job, OutboxMessage, Recruiter, Stage, Update
 from portal.services.outbox import enqueue_email
-from portal.tokens import make_unsubscribe_token, status_url_for
+from portal.tokens import candidate_link, make_unsubscribe_token
 
 
 def mail_domain() -> str:
@@ -28,19 +28,21 @@ def _first_name(name: str) -> str:
     return name.split()[0] if name.strip() else name
 
 
-def _candidate_context(application: Application, job: Job, client: Client) -> dict:
+def candidate_context(application: Application, job: Job, client: Client) -> dict:
     base = current_app.config["BASE_URL"]
     return {
         "language": application.language,
         "first_name": _first_name(application.name),
         "job_title": job.title,
         "client_name": client.name,
-        "status_url": status_url_for(application.id, application.token_version),
+        "status_url": candidate_link(
+            application.id, application.token_version, client.status_page_url
+        ),
         "unsubscribe_url": f"{base}/u/{make_unsubscribe_token(application.id)}",
     }
 
 
-def _unsubscribe_headers(unsubscribe_url: str) -> dict:
+def unsubscribe_headers(unsubscribe_url: str) -> dict:
     # RFC 8058 one-click unsubscribe: mail clients POST "List-Unsubscribe=One-Click" here.
     return {
         "List-Unsubscribe": f"<{unsubscribe_url}>",
@@ -48,14 +50,14 @@ def _unsubscribe_headers(unsubscribe_url: str) -> dict:
     }
 
 
-def _render_pair(name: str, **context) -> tuple[str, str]:
+def render_pair(name: str, **context) -> tuple[str, str]:
     return (
         render_template(f"email/{name}.txt", **context),
         render_template(f"email/{name}.html", **context),
     )
 
 
-def _signature(author: Recruiter | None, client: Client) -> str:
+def signature_for(author: Recruiter | None, client: Client) -> str:
     if author is None:
         return _("Sent automatically by the %(client)s application portal", client=client.name)
     return _("Best regards,\n%(name)s", name=author.name)
@@ -68,20 +70,20 @@ def queue_acknowledgement(
     """The answer everyone gets at once: what they applied for, what next, and when."""
     if application.unsubscribed_at is not None:
         return None
-    context = _candidate_context(application, job, client)
+    context = candidate_context(application, job, client)
     with force_locale(application.language):
         subject = _("We have your application: %(job)s at %(client)s",
                     job=job.title, client=client.name)
-        text, html = _render_pair(
+        text, html = render_pair(
             "acknowledgement", **context, subject=subject,
             stage_label=stage.label_in(application.language),
             guidance=stage.guidance_in(application.language),
-            promised_by=application.promised_by, signature=_signature(owner, client),
+            promised_by=application.promised_by, signature=signature_for(owner, client),
         )
     return enqueue_email(
         session=session, purpose="acknowledgement", to_address=application.email,
         subject=subject, body_text=text, body_html=html, domain=mail_domain(),
-        application_id=application.id, headers=_unsubscribe_headers(context["unsubscribe_url"]),
+        application_id=application.id, headers=unsubscribe_headers(context["unsubscribe_url"]),
     )
 
 
@@ -92,7 +94,7 @@ def queue_update_email(
     """Tell the candidate about a stage change or a note (internal notes never get here)."""
     if application.unsubscribed_at is not None:
         return None
-    context = _candidate_context(application, job, client)
+    context = candidate_context(application, job, client)
     stage_changed = update.stage_id is not None
     with force_locale(application.language):
         if update.kind == "no_news":
@@ -105,16 +107,16 @@ def queue_update_email(
         else:
             subject = _("News on your application: %(job)s", job=job.title)
             heading = _("News on your application")
-        text, html = _render_pair(
+        text, html = render_pair(
             "update", **context, subject=subject, heading=heading, note=update.public_note,
             stage_changed=stage_changed, stage_label=stage.label_in(application.language),
             guidance=stage.guidance_in(application.language),
-            promised_by=application.promised_by, signature=_signature(author, client),
+            promised_by=application.promised_by, signature=signature_for(author, client),
         )
     return enqueue_email(
         session=session, purpose=f"update:{update.kind}", to_address=application.email,
         subject=subject, body_text=text, body_html=html, domain=mail_domain(),
-        application_id=application.id, headers=_unsubscribe_headers(context["unsubscribe_url"]),
+        application_id=application.id, headers=unsubscribe_headers(context["unsubscribe_url"]),
     )
 
 
@@ -142,7 +144,7 @@ def queue_digest(
         else:
             subject = ngettext("%(num)d promise to a candidate falls due soon",
                                "%(num)d promises to candidates fall due soon", due_total)
-        text, html = _render_pair(
+        text, html = render_pair(
             "digest", language=recruiter.language, subject=subject,
             first_name=recruiter.first_name, overdue=overdue, due=due,
             overdue_total=overdue_total, due_total=due_total, desk_url=f"{base}/admin/",

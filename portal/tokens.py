@@ -115,3 +115,11 @@ def read_unsubscribe_token(token: str) -> int:
     if not isinstance(payload, int) or isinstance(payload, bool) or payload < 1:
         raise LinkInvalid
     return payload
+
+
+def candidate_link(application_id: int, token_version: int, status_page_url: str | None) -> str:
+    """The link candidates get: the client's white-label status page (the token in the
+    fragment, which never reaches the career site's server) when it has one, else ours."""
+    if status_page_url:
+        return f"{status_page_url}#t={make_status_token(application_id, token_version)}"
+    return status_url_for(application_id, token_version)

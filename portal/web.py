@@ -74,6 +74,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(403, _error_page(403, "errors/403.html"))
     app.register_error_handler(404, _error_page(404, "errors/404.html"))
     app.register_error_handler(405, _error_page(405, "errors/405.html"))
+    app.register_error_handler(413, _error_page(413, "errors/413.html"))
     app.register_error_handler(500, _error_page(500, "errors/500.html"))
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

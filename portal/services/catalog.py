@@ -19,26 +19,44 @@ def slugify(name: str) -> str:
     return slug[:60].strip("-")
 
 
-def create_client(
-    *, session: Session, name: str, slug: str = "", country: str = "SE",
-    default_language: str = "sv",
-) -> Client:
-    """Create a hiring company; the slug defaults to one made from the name."""
+def clean_client_name(name: str) -> str:
+    """A client's display name, trimmed, or InputError."""
     name = (name or "").strip()
     if not name:
         raise InputError("name", "a client needs a name")
     if len(name) > 120:
         raise InputError("name", "at most 120 characters")
+    return name
+
+
+def clean_country(country: str) -> str:
+    """A two-letter country code in upper case (its holidays are skipped), or InputError."""
+    country = (country or "SE").strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", country):
+        raise InputError("country", "a two-letter country code such as SE")
+    return country
+
+
+def clean_language(language: str) -> str:
+    """One of the candidate languages, or InputError."""
+    if language not in LANGUAGES:
+        raise InputError("default_language", f"one of {', '.join(LANGUAGES)}")
+    return language
+
+
+def create_client(
+    *, session: Session, name: str, slug: str = "", country: str = "SE",
+    default_language: str = "sv",
+) -> Client:
+    """Create a hiring company; the slug defaults to one made from the name."""
+    name = clean_client_name(name)
     slug = (slug or "").strip().lower() or slugify(name)
     if not SLUG.match(slug):
         raise InputError("slug", "lower-case letters, digits and dashes only (at most 60)")
     if session.exec(select(Client.id).where(Client.slug == slug)).first() is not None:
         raise InputError("slug", f"{slug!r} is already taken by another client")
-    country = (country or "SE").strip().upper()
-    if not re.fullmatch(r"[A-Z]{2}", country):
-        raise InputError("country", "a two-letter country code such as SE")
-    if default_language not in LANGUAGES:
-        raise InputError("default_language", f"one of {', '.join(LANGUAGES)}")
+    country = clean_country(country)
+    default_language = clean_language(default_language)
     client = Client(name=name, slug=slug, country=country, default_language=default_language)
     session.add(client)
     session.flush()
@@ -105,6 +123,14 @@ def get_job(*, session: Session, job_id: int) -> Job:
     if job is None:
         raise NotFound(f"no job with id {job_id}")
     return job
+
+
+def get_client(*, session: Session, client_id: int) -> Client:
+    """The client, or NotFound."""
+    client = session.get(Client, client_id)
+    if client is None:
+        raise NotFound(f"no client with id {client_id}")
+    return client
 
 
 def list_clients(*, session: Session) -> list[Client]:

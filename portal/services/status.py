@@ -10,7 +10,14 @@ from datetime import date, datetime
 from sqlalchemy import bindparam, select
 from sqlmodel import Session
 
-from portal.models import Application, Client, Job, Recruiter, Stage, Update
+from portal.models import Application, Client, Job, Recruiter, Stage, Update, UpdateKind
+from portal.services.branding import ClientBrand
+
+# Entries the candidate wrote themselves: in their timeline, never their "latest message".
+CANDIDATE_KINDS = frozenset(
+    {UpdateKind.CANDIDATE_MESSAGE, UpdateKind.QUESTION, UpdateKind.STILL_INTERESTED,
+     UpdateKind.WITHDRAWAL}
+)
 
 
 @dataclass(frozen=True)
@@ -44,11 +51,15 @@ class StatusView:
     reminded_at: datetime | None
     version_stamp: str
     timeline: tuple[TimelineEntry, ...]
+    # Logo and accent colour for the page header (no logo bytes: those come from /brand/).
+    client_brand: ClientBrand | None = None
 
     @property
     def latest_note(self) -> TimelineEntry | None:
-        """The newest entry that carries a note to the candidate."""
-        return next((entry for entry in self.timeline if entry.note), None)
+        """The newest entry that carries a note to the candidate (not one of their own)."""
+        return next(
+            (e for e in self.timeline if e.note and e.kind not in CANDIDATE_KINDS), None
+        )
 
     def is_overdue(self, today: date) -> bool:
         return self.is_open and self.promised_by is not None and self.promised_by < today
@@ -90,7 +101,7 @@ _PAGE = (
         Job.updated_at, Client.updated_at, Application.language, Application.is_open,
         Application.promised_by, Application.last_update_at, Application.created_at,
         Client.slug, Client.name, Job.title, Stage.key, Stage.label, Stage.guidance,
-        Stage.outcome, Recruiter.name,
+        Stage.outcome, Recruiter.name, Client.logo_type, Client.accent_color,
     )
     .join(Job, Job.id == Application.job_id)
     .join(Client, Client.id == Application.client_id)
@@ -128,7 +139,7 @@ def load_status(
         _, app_updated, reminded_at, job_updated, client_updated, app_language, is_open,
         promised_by,
         last_update_at, applied_at, client_slug, client_name, job_title, stage_key,
-        stage_label, stage_guidance, outcome, owner_name,
+        stage_label, stage_guidance, outcome, owner_name, logo_type, accent_color,
     ) = row
     language = language or app_language
     timeline_rows = connection.execute(_TIMELINE, params).all()
@@ -154,6 +165,10 @@ def load_status(
         version_stamp=_stamp(application_id, token_version, app_updated, reminded_at,
                              job_updated, client_updated),
         timeline=timeline,
+        client_brand=ClientBrand(
+            slug=client_slug, name=client_name, logo_type=logo_type,
+            accent_color=accent_color, updated_at=client_updated,
+        ),
     )
 
 
@@ -217,6 +232,8 @@ class ExpiredLinkContact:
     job_title: str
     recruiter_name: str | None
     recruiter_email: str | None
+    # For the page's "email me a fresh link" form (the client's lookup flow).
+    client_slug: str | None = None
 
 
 def expired_link_contact(
@@ -224,7 +241,8 @@ def expired_link_contact(
 ) -> ExpiredLinkContact | None:
     """Who can send a fresh link, for the page that explains an expired one (None if revoked)."""
     row = session.execute(
-        select(Application.language, Client.name, Job.title, Recruiter.name, Recruiter.email)
+        select(Application.language, Client.name, Job.title, Recruiter.name, Recruiter.email,
+               Client.slug)
         .join(Job, Job.id == Application.job_id)
         .join(Client, Client.id == Application.client_id)
         .outerjoin(Recruiter, Recruiter.id == Job.owner_id)

@@ -42,6 +42,29 @@ def live_server(app):
 
 
 @pytest.fixture
+def live_server_on(app):
+    """``live_server_on("localhost")``: the test app on a free port, its BASE_URL on that host.
+
+    For a cross-site test: a host page on 127.0.0.1 and the app on localhost are two sites.
+    """
+    running = []
+
+    def start(host: str) -> str:
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        base = f"http://{host}:{server.server_port}"
+        app.config["BASE_URL"] = base
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        running.append((server, thread))
+        return base
+
+    yield start
+    for server, thread in running:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
 def page_errors():
     """Collects console errors and CSP violations of pages opened with ``watch(page)``."""
     errors: list[str] = []
