@@ -22,6 +22,7 @@ from portal.services.recruiters import create_recruiter
 from portal.services.updates import post_no_news_update, post_update
 from portal.tokens import status_url_for
 
+DEMO_EMBED_ORIGINS = ("http://localhost:8001", "http://127.0.0.1:8001")
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - a published demo login, not a secret
 RECRUITERS = [
     ("anna.lindqvist@agency.example", "Anna Lindqvist", True, "sv"),
@@ -104,6 +105,8 @@ def seed_demo(session: Session) -> None:
     jobs = []
     for name, slug, language, job_specs in CLIENTS:
         client = create_client(session=session, name=name, slug=slug, default_language=language)
+        # Lets a newcomer try the widgets from a page served on port 8001 (see README).
+        client.embed_origins = list(DEMO_EMBED_ORIGINS)
         for title, owner, days in job_specs:
             jobs.append(create_job(session=session, client_id=client.id, title=title,
                                    owner_id=recruiters[owner].id, promise_days=days))
