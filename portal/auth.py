@@ -11,6 +11,7 @@ from flask_login import (
     login_user,
     logout_user,
 )
+from flask_login.utils import _user_context_processor
 from sqlmodel import select
 
 from portal.db import get_session
@@ -117,5 +118,13 @@ def admin_required() -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Attach flask-login."""
+    """Attach flask-login, with ``current_user`` lazy in templates.
+
+    flask-login's own context processor loads the user for every template rendered, so a
+    candidate's status page would read the session cookie (and the database, for a signed-in
+    recruiter) for nothing; the proxy only does that where a template uses it.
+    """
     login_manager.init_app(app)
+    processors = app.template_context_processors[None]
+    processors[:] = [p for p in processors if p is not _user_context_processor]
+    app.jinja_env.globals["current_user"] = current_user
