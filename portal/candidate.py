@@ -48,17 +48,11 @@ def status(token: str):
     today = clock.today()
     variant = _variant()
     build = current_app.config["BUILD_ID"]
-    if request.if_none_match:
-        # A poll: one narrow query, and no rendering when nothing changed.
-        stamp = version_stamp(
-            session=session, application_id=claim.application_id,
-            token_version=claim.token_version,
-        )
-        if stamp is None:
-            return not_found_response()
-        etag = etag_for(stamp, today=today, language="", variant=variant, build=build)
-        if etag.strip('"') in request.if_none_match:
-            return "", 304, {**PRIVATE_HEADERS, "ETag": etag}
+    unchanged = unchanged_response(
+        claim, variant=variant, today=today, build=build, not_found=not_found_response
+    )
+    if unchanged is not None:
+        return unchanged
     view = load_status(
         session=session, application_id=claim.application_id, token_version=claim.token_version
     )
@@ -79,6 +73,23 @@ def status(token: str):
         poll_seconds=current_app.config["STATUS_POLL_SECONDS"],
     )
     return body, 200, headers
+
+
+def unchanged_response(claim, *, variant: str, today, build: str, not_found):
+    """For a poll that sends its ETag: 304 when nothing changed (one narrow query and no
+    rendering), ``not_found()`` for a dead link, or None to render the status as usual."""
+    if not request.if_none_match or request.if_none_match.star_tag:
+        return None  # "*" would match anything: no shortcut for it
+    stamp = version_stamp(
+        session=get_session(), application_id=claim.application_id,
+        token_version=claim.token_version,
+    )
+    if stamp is None:
+        return not_found()
+    etag = etag_for(stamp, today=today, language="", variant=variant, build=build)
+    if etag.strip('"') in request.if_none_match:
+        return "", 304, {**PRIVATE_HEADERS, "ETag": etag}
+    return None
 
 
 def not_found_response():

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlmodel import select
 
 from portal import clock
-from portal.candidate import PRIVATE_HEADERS
+from portal.candidate import PRIVATE_HEADERS, unchanged_response
 from portal.db import get_session
 from portal.framing import content_security_policy, cross_site_post, normalise_origin
 from portal.lookup import send_status_links
@@ -23,7 +23,7 @@ from portal.models import LANGUAGES, Client
 from portal.services import InputError
 from portal.services.badge import WINDOW_DAYS, BadgeCache, compute_badge
 from portal.services.recruiters import normalise_email
-from portal.services.status import etag_for, expired_link_contact, load_status, version_stamp
+from portal.services.status import etag_for, expired_link_contact, load_status
 from portal.tokens import LinkExpired, LinkInvalid, read_status_token
 from portal.web import csrf, htmx, limiter
 
@@ -189,17 +189,11 @@ def status(slug: str, token: str):
     # The slug is part of the ETag: a 304 is only ever answered for the client that rendered it.
     card_variant = f"embed-card:{client.slug}"
     variant = card_variant if htmx else f"embed-page:{client.slug}"
-    # A poll sends the ETag it was rendered with; "*" matches anything, so it gets no shortcut.
-    if request.if_none_match and not request.if_none_match.star_tag:
-        stamp = version_stamp(
-            session=session, application_id=claim.application_id,
-            token_version=claim.token_version,
-        )
-        if stamp is None:
-            return not_found_response()
-        etag = etag_for(stamp, today=today, language="", variant=variant, build=build)
-        if etag.strip('"') in request.if_none_match:
-            return "", 304, {**PRIVATE_HEADERS, "ETag": etag}
+    unchanged = unchanged_response(
+        claim, variant=variant, today=today, build=build, not_found=not_found_response
+    )
+    if unchanged is not None:
+        return unchanged
     view = load_status(
         session=session, application_id=claim.application_id, token_version=claim.token_version
     )

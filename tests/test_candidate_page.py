@@ -374,6 +374,17 @@ def test_unchanged_status_answers_304(app, client, session, people):
     assert client.get(path, headers={"If-None-Match": '"something-else"'}).status_code == 200
 
 
+def test_star_if_none_match_gets_the_page_not_a_304(app, client, session, people):
+    """Does "If-None-Match: *" (which matches anything) still get the full status, not a 304?"""
+    _, _, job = people
+    path = status_path(app, make_application(session, job=job))
+
+    response = client.get(path, headers={"If-None-Match": "*"})
+
+    assert response.status_code == 200
+    assert "Data Engineer" in response.text
+
+
 def test_first_poll_after_page_load_is_answered_304(app, client, session, people):
     """Does the card's first htmx poll, sending the ETag embedded in the page, get a 304?"""
     _, _, job = people
