@@ -247,3 +247,91 @@ class DigestLog(SQLModel, table=True):
     overdue_count: int = Field(default=0)
     due_count: int = Field(default=0)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiScope(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for ``/api/v1``: only a SHA-256 of the secret is stored (see api_tokens)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    scope: str = Field(default=ApiScope.READ, max_length=10)
+    secret_hash: str = Field(max_length=64, unique=True)
+    # The first characters of the token, shown in lists so people can tell tokens apart.
+    prefix: str = Field(max_length=16)
+    created_by: int | None = Field(default=None, foreign_key="recruiter.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = Field(default=None)
+    revoked_at: datetime | None = Field(default=None)
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first response to a POST with an ``Idempotency-Key``, replayed for repeats."""
+
+    __table_args__ = (
+        UniqueConstraint("token_id", "key", name="uq_idempotencyrecord_token_key"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: int = Field(foreign_key="apitoken.id")
+    key: str = Field(max_length=255)
+    # SHA-256 over method, path and body: the same key with another request is refused.
+    request_hash: str = Field(max_length=64)
+    status_code: int = Field(default=0)
+    response_body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    response_headers: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """An agency system that wants to hear about events (Standard Webhooks, signed)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000)
+    description: str = Field(default="", max_length=200)
+    events: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # ``whsec_`` + base64 of the signing key, as the Standard Webhooks libraries expect it.
+    secret: str = Field(max_length=100)
+    is_active: bool = Field(default=True)
+    created_by: int | None = Field(default=None, foreign_key="recruiter.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint, written in the same transaction as the change behind it.
+
+    The body is fixed when the row is written; ``message_id`` (the ``webhook-id`` header) stays
+    the same across retries so receivers can drop duplicates.
+    """
+
+    __table_args__ = (
+        Index("ix_webhookdelivery_due", "status", "next_attempt_at", "id"),
+        Index("ix_webhookdelivery_endpoint", "endpoint_id", "id"),
+        # Events that must happen once per fact (a lapsed promise) carry a key.
+        UniqueConstraint("endpoint_id", "event_key", name="uq_webhookdelivery_endpoint_event"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint_id: int = Field(foreign_key="webhookendpoint.id")
+    event_type: str = Field(max_length=40)
+    message_id: str = Field(max_length=64, unique=True)
+    event_key: str | None = Field(default=None, max_length=120)
+    application_id: int | None = Field(default=None, foreign_key="application.id")
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default=DeliveryStatus.PENDING, max_length=20)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    last_status: int | None = Field(default=None)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow)
+    delivered_at: datetime | None = Field(default=None)
