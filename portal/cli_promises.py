@@ -11,15 +11,15 @@ from portal.clock import today
 from portal.db import get_engine, get_session
 from portal.delivery import run_worker
 from portal.models import MessageStatus, OutboxMessage
-from portal.services.reminders import send_auto_notices, send_digests
+from portal.services.reminders import emit_lapsed_promises, send_auto_notices, send_digests
 
-outbox_group = AppGroup("outbox", help="Deliver the queued emails.")
+outbox_group = AppGroup("outbox", help="Deliver the queued emails and webhooks.")
 
 
 @outbox_group.command("run")
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit (for cron).")
 def outbox_run(once: bool) -> None:
-    """Deliver queued emails over SMTP (PORTAL_SMTP_URL) or as .eml files, with retries."""
+    """Deliver queued emails (SMTP or .eml files) and webhooks, with retries."""
     app = current_app._get_current_object()
     started = time.perf_counter()
     if not once:
@@ -35,6 +35,11 @@ def outbox_run(once: bool) -> None:
         f"Sent {report.sent}, will retry {report.retrying}, failed {report.failed} "
         f"in {elapsed:.2f} s ({rate:.0f} messages/s)"
     )
+    if report.webhooks_delivered or report.webhooks_retrying or report.webhooks_failed:
+        click.echo(
+            f"Webhooks delivered {report.webhooks_delivered}, will retry "
+            f"{report.webhooks_retrying}, failed {report.webhooks_failed}"
+        )
     for error in report.errors[:10]:
         click.echo(f"  error: {error}", err=True)
 
@@ -52,17 +57,19 @@ def outbox_status() -> None:
 @click.command("remind")
 @with_appcontext
 def remind_command() -> None:
-    """Queue each recruiter's daily digest (at most one a day) and due automatic notices."""
+    """Queue each recruiter's daily digest (at most one a day), due automatic notices and
+    ``promise.lapsed`` webhook events."""
     app = current_app._get_current_object()
     started = time.perf_counter()
     day = today()
     report = send_digests(engine=get_engine(app), today=day, base_url=app.config["BASE_URL"])
     notices = send_auto_notices(engine=get_engine(app), today=day)
+    lapsed = emit_lapsed_promises(engine=get_engine(app), today=day)
     elapsed = time.perf_counter() - started
     click.echo(
         f"Digests queued: {report.digests} ({report.overdue} overdue, {report.due_soon} due "
         f"soon); already sent today: {report.already_sent}; automatic notices: {notices}; "
-        f"{elapsed:.2f} s"
+        f"promise.lapsed webhook events: {lapsed}; {elapsed:.2f} s"
     )
     for address in report.recipients:
         click.echo(f"  digest for {address}")

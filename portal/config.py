@@ -32,6 +32,13 @@ DEFAULTS = {
     # The lookup widget ("email me my status links"): per client IP, and per typed address.
     "LOOKUP_LIMIT_PER_IP": "10/hour;3/minute",
     "LOOKUP_LIMIT_PER_ADDRESS": "3/hour",
+    # Outgoing webhooks: private/loopback targets only when this is true (default: only in
+    # debug mode and the demo); attempts before a delivery counts as failed; per-request timeout.
+    "WEBHOOKS_ALLOW_PRIVATE": None,
+    "WEBHOOK_MAX_ATTEMPTS": 10,
+    "WEBHOOK_TIMEOUT_SECONDS": 10,
+    # Requests per API token (flask-limiter syntax).
+    "API_RATE_LIMIT": "120/minute",
     "OUTBOX_FOLDER": None,  # without SMTP_URL: where .eml files go (default instance/outbox)
 }
 

@@ -116,6 +116,10 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+    # Webhook deliveries, sent by the same worker after the emails of each round.
+    webhooks_delivered: int = 0
+    webhooks_retrying: int = 0
+    webhooks_failed: int = 0
 
     @property
     def attempted(self) -> int:
@@ -187,8 +191,9 @@ def _deliver_one(message, transport, from_address, max_attempts, report) -> bool
 
 
 def run_worker(app: Flask, *, once: bool, stop: threading.Event | None = None) -> DeliveryReport:
-    """Deliver due messages; with ``once`` stop when none are due, else poll until stopped."""
+    """Deliver due emails and webhooks; with ``once`` stop when none are due, else poll."""
     from portal.db import get_engine
+    from portal.webhook_delivery import run_once as run_webhooks_once
 
     total = DeliveryReport()
     stop = stop or threading.Event()
@@ -204,6 +209,11 @@ def run_worker(app: Flask, *, once: bool, stop: threading.Event | None = None) -
         total.retrying += report.retrying
         total.failed += report.failed
         total.errors.extend(report.errors)
+        hooks = run_webhooks_once(app)
+        total.webhooks_delivered += hooks.delivered
+        total.webhooks_retrying += hooks.retrying
+        total.webhooks_failed += hooks.failed
+        total.errors.extend(hooks.errors)
         if once:
             break
         stop.wait(poll)

@@ -11,6 +11,7 @@ from portal.notifications import queue_acknowledgement
 from portal.services import InputError, NotFound
 from portal.services.catalog import get_job, job_stages
 from portal.services.recruiters import normalise_email
+from portal.services.webhooks import emit_application_created
 
 
 def default_promise(*, job: Job, client: Client, start: date | None = None) -> date:
@@ -25,7 +26,8 @@ def create_application(
 ) -> Application:
     """Register a candidate for a job; the first timeline entry says the application arrived.
 
-    The candidate's acknowledgement email is queued in the same transaction (``notify``).
+    The candidate's acknowledgement email is queued in the same transaction (``notify``), and
+    so is the ``application.created`` webhook event.
     """
     job = get_job(session=session, job_id=job_id) if job_id else None
     if job is None:
@@ -79,6 +81,7 @@ def create_application(
             session=session, application=application, job=job, client=client, stage=stage,
             owner=owner,
         )
+    emit_application_created(session=session, application=application)
     return application
 
 

@@ -27,6 +27,7 @@ from portal.models import LANGUAGES, Application, Outcome, Stage, Update, Update
 from portal.notifications_candidate import queue_owner_notice, queue_withdrawal_confirmation
 from portal.services import InputError
 from portal.services.applications import application_context
+from portal.services.webhooks import emit_application_event
 
 MAX_QUESTION_LENGTH = 2000
 MAX_REASON_LENGTH = 1000
@@ -163,6 +164,8 @@ def ask_question(
                      moment=moment, public_note=question, is_public=True)
     if not result.created:
         return result
+    emit_application_event(session=session, event_type="candidate.asked",
+                           application=application, update=result.update)
     return ActionResult(result.update, True, _notify_owner(session, application, result))
 
 
@@ -224,6 +227,8 @@ def withdraw(
     application.reminded_at = None
     session.add(application)
     session.flush()
+    emit_application_event(session=session, event_type="candidate.withdrew",
+                           application=application, update=result.update)
     job, client, _ = application_context(session=session, application=application)
     emails = _notify_owner(session, application, result)
     confirmation = queue_withdrawal_confirmation(

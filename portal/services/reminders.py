@@ -6,6 +6,7 @@ notice moves the promise, so the same lapse never triggers two notices. Applicat
 streamed in chunks, so memory stays flat however many there are.
 """
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -17,9 +18,18 @@ from sqlmodel import Session
 
 from portal.business_days import business_days_between, next_business_day
 from portal.clock import now
-from portal.models import Application, Client, DigestLog, Job, Recruiter
+from portal.models import (
+    Application,
+    Client,
+    DigestLog,
+    Job,
+    Recruiter,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from portal.notifications import DigestItem, queue_digest
 from portal.services.updates import post_auto_notice
+from portal.services.webhooks import application_data, new_message_id
 
 DIGEST_LIST_LIMIT = 100
 STREAM_CHUNK = 2000
@@ -174,3 +184,80 @@ def send_auto_notices(*, engine: Engine, today: date) -> int:
                         sent += 1
                 session.commit()
     return sent
+
+
+def emit_lapsed_promises(*, engine: Engine, today: date) -> int:
+    """Queue a ``promise.lapsed`` webhook event for every open application whose promised
+    date has passed, once per promise and endpoint (a unique key makes repeated and concurrent
+    runs safe). Endpoints hear of promises that lapsed after they were registered."""
+    queued = 0
+    with Session(engine, expire_on_commit=False) as session:
+        endpoints = [
+            endpoint
+            for endpoint in session.scalars(
+                select(WebhookEndpoint).where(WebhookEndpoint.is_active.is_(True))
+            )
+            if "promise.lapsed" in (endpoint.events or ())
+        ]
+        if not endpoints:
+            return 0
+        earliest = min(endpoint.created_at.date() for endpoint in endpoints)
+        last_id = 0
+        while True:
+            chunk = session.scalars(
+                select(Application)
+                .where(
+                    Application.is_open.is_(True), Application.promised_by < today,
+                    Application.promised_by >= earliest, Application.id > last_id,
+                )
+                .order_by(Application.id)
+                .limit(200)
+            ).all()
+            if not chunk:
+                break
+            last_id = chunk[-1].id
+            keys = {a.id: f"promise.lapsed:{a.id}:{a.promised_by.isoformat()}" for a in chunk}
+            done = set(
+                session.execute(
+                    select(WebhookDelivery.endpoint_id, WebhookDelivery.event_key).where(
+                        WebhookDelivery.event_key.in_(list(keys.values()))
+                    )
+                ).all()
+            )
+            for application in chunk:
+                key = keys[application.id]
+                for endpoint in endpoints:
+                    if (endpoint.id, key) in done:
+                        continue
+                    if application.promised_by < endpoint.created_at.date():
+                        continue
+                    if _queue_lapse(session, endpoint, application, key, today):
+                        queued += 1
+            session.commit()
+    return queued
+
+
+def _queue_lapse(session, endpoint, application, key, today) -> bool:
+    data = {
+        "application": application_data(session, application),
+        "promised_by": application.promised_by.isoformat(),
+        "days_overdue": (today - application.promised_by).days,
+    }
+    moment = now()
+    body = json.dumps(
+        {"type": "promise.lapsed", "timestamp": moment.isoformat(), "data": data},
+        separators=(",", ":"), ensure_ascii=False,
+    )
+    try:
+        with session.begin_nested():  # a concurrent run that got there first: skip
+            session.add(
+                WebhookDelivery(
+                    endpoint_id=endpoint.id, event_type="promise.lapsed",
+                    message_id=new_message_id(), event_key=key,
+                    application_id=application.id, payload=body, created_at=moment,
+                    next_attempt_at=moment,
+                )
+            )
+    except IntegrityError:
+        return False
+    return True

@@ -12,6 +12,7 @@ from portal.notifications import queue_update_email
 from portal.services import InputError
 from portal.services.applications import application_context, default_promise
 from portal.services.catalog import stage_by_key
+from portal.services.webhooks import emit_application_event
 
 MAX_NOTE_LENGTH = 5000
 
@@ -47,7 +48,8 @@ def post_update(
 
     Internal-only notes never reach the candidate and leave the promise alone. A stage change
     or a note to the candidate also queues their email (unless ``notify`` is off, as for demo
-    histories), in this same transaction. ``at`` is the moment of the update (default: now).
+    histories), in this same transaction, as is the ``application.updated`` webhook event.
+    ``at`` is the moment of the update (default: now).
     """
     moment = at or now()
     day = local_date(moment)
@@ -103,6 +105,9 @@ def post_update(
             session=session, application=application, update=update, job=job, client=client,
             stage=new_stage or current_stage, author=author,
         )
+    emit_application_event(
+        session=session, event_type="application.updated", application=application, update=update
+    )
     return update
 
 
