@@ -23,6 +23,7 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
     )
     from portal import (
         admin,
+        api,
         auth,
         branding_views,
         candidate,
@@ -57,6 +58,8 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
     app.register_blueprint(branding_views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(migrate.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(api.admin_bp)
 
     from portal import cli
 

@@ -203,11 +203,12 @@ def link(application_id: int, revoke: bool) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the portal's commands on the app's CLI."""
+    from portal.cli_api import api_tokens_group
     from portal.cli_promises import outbox_group, remind_command
     from portal.demo import demo_command
 
     for command in (recruiters_group, applications_group, updates_group, link, demo_command,
-                    outbox_group, remind_command):
+                    outbox_group, remind_command, api_tokens_group):
         app.cli.add_command(command)
 
 

@@ -35,6 +35,10 @@ def _security_headers(response):
 
 def _error_page(status: int, template: str):
     def handler(error):
+        if request.path.startswith("/api/"):  # the API answers in problem+json
+            from portal.api.problems import from_http_exception
+
+            return from_http_exception(error)
         if request.accept_mimetypes.best == "application/json":
             return {"error": getattr(error, "name", "Error"), "status": status}, status
         return render_template(template, error=error), status
