@@ -1,6 +1,8 @@
 """Access logs without capabilities: status-link tokens are written as ``/s/<redacted>``.
 
-The status widget carries the same token (``/embed/<slug>/status/<redacted>``).
+The status widget carries the same token (``/embed/<slug>/status/<redacted>``). API tokens
+(``ptk_…``, whether in a bearer header someone chose to log or pasted into a query string) and
+webhook secrets (``whsec_…``) are redacted wherever they appear.
 """
 
 import re
@@ -9,10 +11,13 @@ from gunicorn.glogging import Logger
 from werkzeug.serving import WSGIRequestHandler
 
 _TOKEN_PATH = re.compile(r"(/s/|/embed/[^/\s?#\"]+/status/)[^/\s?#\"]+")
+_SECRETS = re.compile(r"(ptk_|whsec_|Bearer\s+)[A-Za-z0-9_\-+/=.~]+", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
-    """``text`` with every status-link token replaced."""
+    """``text`` with every status-link token, API token and webhook secret replaced."""
+    if "ptk_" in text or "whsec_" in text or "earer" in text:
+        text = _SECRETS.sub(r"\1<redacted>", text)
     if "/s/" not in text and "/status/" not in text:
         return text
     return _TOKEN_PATH.sub(r"\1<redacted>", text)
@@ -26,6 +31,9 @@ class RedactingGunicornLogger(Logger):
         for key in ("r", "U", "q", "f", "{raw_uri}e"):
             if isinstance(atoms.get(key), str):
                 atoms[key] = redact(atoms[key])
+        for key, value in atoms.items():  # request headers, if the log format names any
+            if isinstance(value, str) and key.startswith("{") and key.endswith("}i"):
+                atoms[key] = "<redacted>" if key == "{authorization}i" else redact(value)
         return atoms
 
 

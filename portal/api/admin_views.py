@@ -1,8 +1,19 @@
 """Admin pages for integrations: API tokens (shown once) and webhook endpoints with deliveries."""
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import func, select
 
 from portal.auth import admin_required
 from portal.db import get_session
@@ -32,9 +43,9 @@ def _admins_only() -> None:
     g.language = "en"
 
 
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
+def _no_store(html: str, status: int = 200):
+    """Pages with secrets on them are not kept in any cache."""
+    return html, status, {"Cache-Control": "no-store"}
 
 
 # ---- API tokens ---------------------------------------------------------------------------
@@ -61,12 +72,12 @@ def create_api_token():
         return _no_store(render_template(
             "api/tokens.html", tokens=list_tokens(session=session), form=form,
             errors={error.field: error.message}, new_token=None, scopes=list(ApiScope),
-        )), 422
+        ), 422)
     session.commit()
     return _no_store(render_template(
         "api/tokens.html", tokens=list_tokens(session=session), form={}, errors={},
         new_token=new, scopes=list(ApiScope),
-    )), 201
+    ), 201)
 
 
 @bp.post("/api-tokens/<id:token_id>/revoke")
@@ -92,8 +103,6 @@ def _endpoint_or_404(endpoint_id: int):
 
 
 def _delivery_counts(session) -> dict[int, dict[str, int]]:
-    from sqlalchemy import func, select
-
     counts: dict[int, dict[str, int]] = {}
     rows = session.execute(
         select(WebhookDelivery.endpoint_id, WebhookDelivery.status, func.count())
@@ -118,7 +127,7 @@ def webhooks():
             endpoint = create_endpoint(
                 session=session, url=form["url"], events=form["events"],
                 description=form["description"],
-                allow_private=allow_private_addresses(_app()), created_by=current_user.id,
+                allow_private=allow_private_addresses(current_app), created_by=current_user.id,
             )
         except InputError as error:
             session.rollback()
@@ -132,12 +141,6 @@ def webhooks():
         "api/webhooks.html", endpoints=list_endpoints(session=session), form=form,
         errors=errors, event_types=EVENT_TYPES, counts=_delivery_counts(session),
     ), 422 if errors else 200
-
-
-def _app():
-    from flask import current_app
-
-    return current_app._get_current_object()
 
 
 @bp.route("/webhooks/<id:endpoint_id>", methods=["GET", "POST"])
@@ -164,7 +167,7 @@ def webhook(endpoint_id: int):
     return _no_store(render_template(
         "api/webhook.html", endpoint=endpoint, event_types=EVENT_TYPES, errors=errors,
         deliveries=list_deliveries(session=session, endpoint_id=endpoint.id),
-    )), 422 if errors else 200
+    ), 422 if errors else 200)
 
 
 @bp.post("/webhooks/<id:endpoint_id>/secret")
