@@ -67,7 +67,9 @@ def resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
-        raise UnsafeAddress(f"the host name {host} could not be resolved ({error})") from None
+        raise UnsafeAddress(
+            f"the host name {host} was not found (check the spelling; {error.args[-1]})"
+        ) from None
     return sorted({info[4][0] for info in infos})
 
 
