@@ -35,7 +35,7 @@ DEFAULTS = {
     # Outgoing webhooks: private/loopback targets only when this is true (default: only in
     # debug mode and the demo); attempts before a delivery counts as failed; per-request timeout.
     "WEBHOOKS_ALLOW_PRIVATE": None,
-    "WEBHOOK_MAX_ATTEMPTS": 10,
+    "WEBHOOK_MAX_ATTEMPTS": 12,
     "WEBHOOK_TIMEOUT_SECONDS": 10,
     # Requests per API token (flask-limiter syntax).
     "API_RATE_LIMIT": "120/minute",

@@ -173,7 +173,7 @@ def run_once(app: Flask) -> WebhookReport:
 
     return deliver_due(
         engine=get_engine(app), allow_private=allow_private_addresses(app),
-        max_attempts=int(app.config.get("WEBHOOK_MAX_ATTEMPTS", 10)),
+        max_attempts=int(app.config.get("WEBHOOK_MAX_ATTEMPTS", 12)),
         timeout=float(app.config.get("WEBHOOK_TIMEOUT_SECONDS", 10)),
         batch_size=int(app.config["OUTBOX_BATCH_SIZE"]),
     )
