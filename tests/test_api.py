@@ -330,6 +330,12 @@ def test_concurrent_duplicates_create_exactly_one(app, db, write_headers, job, p
 def test_problem_responses_for_each_status(app, client, write_headers, job):
     assert_problem(client.get("/api/v1/nothing-here", headers=write_headers), 404)
     assert_problem(client.get("/api/v1/applications/999999", headers=write_headers), 404)
+    # Beyond the id columns' range (PostgreSQL would refuse to compare): still a plain 404.
+    for path in ("/api/v1/applications/3000000000", "/api/v1/clients/9223372036854775807",
+                 "/api/v1/jobs/2147483648", "/api/v1/applications/3000000000/updates"):
+        assert_problem(client.get(path, headers=write_headers), 404)
+    assert_problem(client.get("/api/v1/applications?client_id=3000000000",
+                              headers=write_headers), 400, "client_id")
     response = client.delete("/api/v1/applications", headers=write_headers)
     assert_problem(response, 405)
     assert "POST" in response.headers["Allow"]

@@ -54,7 +54,7 @@ def test_api_conforms_to_its_openapi_document(app, write_token, method, path):
     headers = {"Authorization": f"Bearer {write_token}"}
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=30, deadline=None, derandomize=True, database=None,
+    @settings(max_examples=25, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     def check(case):
         case.call_and_validate(headers=headers, checks=CHECKS)

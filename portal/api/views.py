@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from portal.api import idempotency
 from portal.api.problems import ApiError, field_error, from_http_exception, problem_response
 from portal.api.schemas import (
+    MAX_ID,
     ApplicationIn,
     ApplicationOut,
     ApplicationPage,
@@ -198,7 +199,7 @@ def _cursor_after(query: ListQuery) -> int:
         text = base64.urlsafe_b64decode(query.cursor + "=" * (-len(query.cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
-    if not text.startswith("id:") or not text[3:].isdigit() or len(text) > 25:
+    if not text.startswith("id:") or not text[3:].isdigit() or int(text[3:]) > MAX_ID:
         raise ApiError(400, "The cursor is not one this API gave out.",
                        errors=[field_error("cursor", "use next_cursor from the previous page")])
     return int(text[3:])
@@ -256,8 +257,14 @@ def _update(update: Update, stage_key: str | None) -> UpdateOut:
     )
 
 
+def _get(model, ident: int):
+    """The row, or None; ids beyond the columns' range exist nowhere (and PostgreSQL would
+    refuse to compare them)."""
+    return get_session().get(model, ident) if ident <= MAX_ID else None
+
+
 def _load_application(application_id: int) -> Application:
-    application = get_session().get(Application, application_id)
+    application = _get(Application, application_id)
     if application is None:
         raise ApiError(404, f"There is no application with id {application_id}.")
     return application
@@ -289,7 +296,7 @@ def list_clients():
            response=ClientOut)
 def get_client(client_id: int):
     """One hiring company."""
-    client = get_session().get(Client, client_id)
+    client = _get(Client, client_id)
     if client is None:
         raise ApiError(404, f"There is no client with id {client_id}.")
     return _json(_client(client))
@@ -313,7 +320,7 @@ def list_jobs():
            response=JobOut)
 def get_job(job_id: int):
     """One job and its stage pipeline, in order."""
-    job = get_session().get(Job, job_id)
+    job = _get(Job, job_id)
     if job is None:
         raise ApiError(404, f"There is no job with id {job_id}.")
     return _json(_jobs([job])[0])
