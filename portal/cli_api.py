@@ -21,7 +21,7 @@ def create_command(name: str, scope: str) -> None:
     new = create_token(session=session, name=name, scope=scope)
     session.commit()
     click.echo(f"API token {new.token.id} created: {new.token.name} ({new.token.scope}).")
-    click.echo("Store it now; it cannot be shown again:", err=True)
+    click.echo("Store it now; it cannot be shown again:")
     click.echo(new.secret)
 
 
