@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
         config,
         db,
         desk,
+        desk_bulk,
         embed,
         health,
         i18n,
@@ -52,6 +53,7 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
     app.register_blueprint(candidate_actions.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(desk.bp)
+    app.register_blueprint(desk_bulk.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(branding_views.bp)
