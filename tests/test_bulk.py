@@ -68,8 +68,9 @@ def bulk_form(**fields) -> dict:
 def test_desk_list_has_labelled_checkboxes_and_the_bulk_form(desk, client):
     html = client.get("/admin/").text
     for person in desk["people"]:
-        assert f'id="select-{person.id}" name="selected" value="{person.id}" form="bulk-form"' in html
-        assert f'<label for="select-{person.id}" class="visually-hidden">Select {person.name}</label>' in html
+        box = f'id="select-{person.id}" name="selected" value="{person.id}" form="bulk-form"'
+        label = f'<label for="select-{person.id}" class="visually-hidden">Select {person.name}'
+        assert box in html and label in html
     assert 'id="bulk-form"' in html and "All 5 applications on this page" in html
     assert '<label for="select-page"' in html and "desk-bulk.js" in html
 
@@ -98,7 +99,9 @@ def test_confirm_without_javascript_redirects_with_the_result(desk, db, client):
     people = desk["people"]
     outbox_before = count(db, OutboxMessage)
     ids = ",".join(str(p.id) for p in people) + f",{desk['closed'].id},{desk['silent'].id}"
-    response = client.post("/admin/bulk/apply", data=bulk_form(ids=ids, filter_job=str(desk["job"].id)))
+    response = client.post(
+        "/admin/bulk/apply", data=bulk_form(ids=ids, filter_job=str(desk["job"].id))
+    )
     assert response.status_code == 303
     assert response.headers["Location"] == f"/admin/?job={desk['job'].id}"
     page = unescape(client.get(response.headers["Location"]).text)
