@@ -90,7 +90,7 @@ def export_applications(
 
     chunks = csv_chunks(counted(), delimiter=DELIMITERS[delimiter])
     if output is None:
-        stream = click.get_binary_stream("stdout")
+        stream = sys.stdout.buffer
         for chunk in chunks:
             stream.write(chunk)
         stream.flush()

@@ -21,7 +21,7 @@ from portal.services import NotFound
 from portal.services.catalog import list_jobs
 from portal.services.csv_export import DELIMITERS, csv_chunks, export_rows
 from portal.services.csv_import import ImportFileError, describe_problems, import_csv
-from portal.web import parse_id
+from portal.web import csrf, parse_id
 
 bp = Blueprint("csv_views", __name__, url_prefix="/admin/applications")
 
@@ -54,6 +54,7 @@ def _too_large(max_bytes: int, max_rows: int) -> str:
 
 
 @bp.route("/import", methods=["GET", "POST"])
+@csrf.exempt  # checked in the view, after the upload limit is raised for this request
 def import_page():
     """Upload a CSV file into a job: a dry run lists every problem; a real run imports."""
     session = get_session()
@@ -63,8 +64,11 @@ def import_page():
     form = {"job_id": request.args.get("job", ""), "dry_run": "1"}
     status = 200
     if request.method == "POST":
-        request.max_content_length = max_bytes + 64 * 1024  # the form's other fields
+        # The global limit (MAX_CONTENT_LENGTH) is for ordinary forms; an upload may be larger.
+        request.max_content_length = max_bytes + 8 * 1024  # the form's other fields
         try:
+            if current_app.config.get("WTF_CSRF_ENABLED", True):
+                csrf.protect()
             form = {"job_id": request.form.get("job_id", ""),
                     "dry_run": request.form.get("dry_run", "")}
             upload = request.files.get("file")

@@ -18,6 +18,7 @@ remarks, and sending them to candidates unasked would be a leak.
 """
 
 import codecs
+import contextlib
 import csv
 import io
 import itertools
@@ -172,6 +173,12 @@ class _Source:
     records: Iterator[list[str]]
     encoding: str
     delimiter: str
+    text: io.TextIOWrapper
+
+    def release(self) -> None:
+        """Let go of the binary stream without closing it (the caller owns it)."""
+        with contextlib.suppress(ValueError):  # already detached or closed
+            self.text.detach()
 
 
 def open_records(binary: BinaryIO) -> _Source:
@@ -183,14 +190,27 @@ def open_records(binary: BinaryIO) -> _Source:
     except UnicodeDecodeError as error:
         raise ImportFileError(_("The file cannot be read as text (%(error)s).", error=error)) \
             from None
+    if not header_line.strip():
+        text.detach()
+        raise ImportFileError(_("The file is empty."))
     if "\x00" in header_line:
+        text.detach()
         raise ImportFileError(_("This is not a CSV file (it contains binary data)."))
     delimiter = _sniff_delimiter(header_line)
     lines = itertools.chain([header_line], text)
-    return _Source(csv.reader(lines, delimiter=delimiter, strict=False), encoding, delimiter)
+    return _Source(
+        csv.reader(lines, delimiter=delimiter, strict=False), encoding, delimiter, text
+    )
 
 
 # --- checking and importing ------------------------------------------------------------------
+
+
+def _unprotect(cell: str) -> str:
+    """Undo the apostrophe an export puts before text that looks like a formula."""
+    if cell.startswith("'") and cell[1:2] in ("=", "+", "-", "@", "\t", "\r"):
+        return cell[1:]
+    return cell
 
 
 def _language(raw: str, default: str) -> str | None:
@@ -236,6 +256,18 @@ def import_csv(
               "again as “CSV UTF-8”.")
         )
     try:
+        return _import_rows(session=session, source=source, report=report, job=job,
+                            client=client, stage_keys=stage_keys, author=author,
+                            progress=progress)
+    finally:
+        source.release()
+        loaded.clear()
+
+
+def _import_rows(*, session, source: _Source, report: ImportReport, job, client, stage_keys,
+                 author, progress) -> ImportReport:
+    dry_run = report.dry_run
+    try:
         header = next(source.records)
     except StopIteration:
         raise ImportFileError(_("The file is empty.")) from None
@@ -259,7 +291,7 @@ def import_csv(
             report.rows += 1
             if progress and report.rows % COMMIT_EVERY == 0:
                 progress(report.rows)
-            values = {column: (cells[index] if index < len(cells) else "")
+            values = {column: _unprotect(cells[index] if index < len(cells) else "")
                       for column, index in positions.items()}
             problems = _check_row(
                 row_number, values, titles, client=client, stage_keys=stage_keys,
@@ -308,7 +340,6 @@ def import_csv(
         session.commit()
     if progress and report.rows >= COMMIT_EVERY:
         progress(report.rows)
-    loaded.clear()
     return report
 
 
@@ -362,14 +393,16 @@ def _check_row(
                           max=MAX_NOTE_LENGTH, count=len(note)))
     if email:
         key = email.lower()
-        if key in existing:
-            problem("email", _("%(email)s already applied for this job (application %(id)d)",
-                               email=email, id=existing[key]))
-        elif key in seen_in_file:
+        # The file's own duplicates first, so a dry run and a real run (which has imported
+        # the first occurrence by then) report the same thing.
+        if key in seen_in_file:
             problem("email", _("%(email)s is already on row %(row)d of this file",
                                email=email, row=seen_in_file[key]))
         else:
             seen_in_file[key] = row_number
+            if key in existing:
+                problem("email", _("%(email)s already applied for this job (application %(id)d)",
+                                   email=email, id=existing[key]))
     if problems:
         return problems
     return _Row(name=name, email=email, language=language, stage_key=stage_key, note=note)
