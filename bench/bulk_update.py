@@ -12,6 +12,7 @@ written.
 """
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -55,18 +56,21 @@ def main() -> None:
         with app.test_request_context():
             session = get_session()
             author = session.get(type(recruiter), recruiter_id)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             result = apply_bulk(session=session, ids=ids, request=BulkRequest(action="no_news"),
                                 author=author)
             session.commit()
             elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu
             messages = session.scalar(select(func.count()).select_from(OutboxMessage))
             entries = session.scalar(select(func.count()).select_from(Update)
                                      .where(Update.kind == UpdateKind.NO_NEWS))
             dialect = session.get_bind().dialect.name
     print(f"database: {dialect}")
     print(f"bulk “No news yet” to {result.updated} applications: {elapsed:.2f} s "
-          f"({result.updated / elapsed:.0f} applications/s), one transaction")
+          f"({result.updated / elapsed:.0f} applications/s), one transaction; "
+          f"{cpu:.2f} s CPU in this process")
+    print(f"load average while it ran: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"outbox messages: {messages}, timeline entries: {entries}")
     if not messages == entries == args.count:
         sys.exit("expected one message and one entry per application")

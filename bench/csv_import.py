@@ -11,6 +11,7 @@ some notes) to a temporary folder, then times a dry run and the real import thro
 """
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -51,21 +52,24 @@ def main() -> None:
             client = create_client(session=session, name="Åkesson Bygg AB")
             job = create_job(session=session, client_id=client.id, title="Lagerchef")
             session.commit()
-            timings = {}
+            timings, cpu = {}, {}
             for dry_run in (True, False):
                 with path.open("rb") as binary:
-                    started = time.perf_counter()
+                    started, cpu_started = time.perf_counter(), time.process_time()
                     report = import_csv(session=session, binary=binary, job_id=job.id,
                                         dry_run=dry_run)
                     timings[dry_run] = time.perf_counter() - started
+                    cpu[dry_run] = time.process_time() - cpu_started
             applications = session.scalar(select(func.count()).select_from(Application))
             messages = session.scalar(select(func.count()).select_from(OutboxMessage))
             dialect = session.get_bind().dialect.name
     print(f"database: {dialect}; file: {path.name}, {args.rows} rows, "
           f"{report.encoding}, delimiter {report.delimiter!r}")
     print(f"dry run: {timings[True]:.2f} s")
-    print(f"import: {timings[False]:.2f} s ({args.rows / timings[False]:.0f} rows/s); "
+    print(f"import: {timings[False]:.2f} s ({args.rows / timings[False]:.0f} rows/s, "
+          f"{cpu[False]:.2f} s CPU in this process); "
           f"{report.imported} imported, {report.skipped_rows} skipped")
+    print(f"load average while it ran: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"applications: {applications}, acknowledgements queued: {messages}")
     if not applications == messages == args.rows:
         sys.exit("expected one application and one acknowledgement per row")
