@@ -33,6 +33,8 @@
     if (target.id === "select-page" || target.classList.contains("bulk-select")) {
       var selected = document.querySelector('#bulk-form input[name="scope"][value="selected"]');
       if (selected) { selected.checked = true; }
+      var details = document.getElementById("bulk-details");
+      if (details && target.checked) { details.open = true; }
       refresh();
     }
   });
