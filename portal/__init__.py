@@ -29,8 +29,10 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
         candidate,
         candidate_actions,
         config,
+        csv_views,
         db,
         desk,
+        desk_bulk,
         embed,
         health,
         i18n,
@@ -53,6 +55,8 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
     app.register_blueprint(candidate_actions.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(desk.bp)
+    app.register_blueprint(desk_bulk.bp)
+    app.register_blueprint(csv_views.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(branding_views.bp)

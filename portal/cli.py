@@ -203,6 +203,7 @@ def link(application_id: int, revoke: bool) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the portal's commands on the app's CLI."""
+    from portal import cli_csv  # noqa: F401 (adds import and export to `applications`)
     from portal.cli_api import api_tokens_group
     from portal.cli_promises import outbox_group, remind_command
     from portal.demo import demo_command

@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 
 from portal import clock
 from portal.db import get_session
+from portal.desk_bulk import bulk_context
 from portal.models import Application, OutboxMessage, Recruiter
 from portal.notifications import mail_domain
 from portal.services import InputError, NotFound
@@ -34,7 +35,6 @@ from portal.services.desk import (
     count_desk,
     desk_row,
     list_desk,
-    stage_keys_in_use,
 )
 from portal.services.outbox import messages_for_application, resend
 from portal.services.updates import application_timeline, post_no_news_update, post_update
@@ -79,14 +79,13 @@ def index():
     context = {
         "page": page, "desk_filter": desk_filter, "today": clock.today(),
         "total": count_desk(session=session, desk_filter=desk_filter),
-        "after": request.args.get("after"),
+        "after": request.args.get("after"), **bulk_context(session),
     }
     if htmx and htmx.target == "desk-results":
         return render_template("desk/_results.html", **context), 200, {"Vary": "HX-Request"}
     return render_template(
         "desk/index.html", clients=list_clients(session=session),
-        jobs=list_jobs(session=session), stage_choices=stage_keys_in_use(session=session),
-        **context,
+        jobs=list_jobs(session=session), **context,
     ), 200, {"Vary": "HX-Request"}
 
 
