@@ -34,6 +34,8 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
         health,
         i18n,
         migrate,
+        privacy_views,
+        security_views,
         web,
     )
 
@@ -57,6 +59,8 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
     app.register_blueprint(branding_views.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(migrate.bp)
+    app.register_blueprint(privacy_views.bp)
+    app.register_blueprint(security_views.bp)
 
     from portal import cli
 
