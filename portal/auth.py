@@ -1,5 +1,6 @@
 """Recruiter sign-in: flask-login with a session version, so logout ends every session."""
 
+import time
 from urllib.parse import unquote, urlsplit
 
 from flask import (
@@ -129,6 +130,14 @@ def _failed(response) -> bool:
     return response.status_code == 401
 
 
+def _seconds_to_reset() -> int | None:
+    """Seconds until the limit that was hit lets this sign-in through again."""
+    current = limiter.current_limit
+    if current is None:
+        return None
+    return max(1, int(current.reset_at - time.time()) + 1)
+
+
 @bp.errorhandler(429)
 def _too_many_attempts(error):
     """A clear answer instead of a bare 429: how long to wait, and that the account is safe."""
@@ -136,7 +145,7 @@ def _too_many_attempts(error):
     record(session=session, action="login.throttled", actor_label=_typed_account() or None,
            detail={"limit": str(getattr(error, "description", ""))[:80]})
     session.commit()
-    retry = getattr(error, "retry_after", None)
+    retry = _seconds_to_reset()
     body = render_template("auth/too_many_attempts.html", retry_after=retry)
     headers = {"Retry-After": str(int(retry))} if retry else {}
     return body, 429, headers

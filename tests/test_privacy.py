@@ -14,6 +14,7 @@ from portal.models import Application, AuditEvent, OutboxMessage, Update
 from portal.services.privacy import ANONYMISED_EMAIL, ANONYMISED_NAME, run_retention
 from portal.services.updates import post_update
 from portal.tokens import make_erasure_token, make_status_token
+from tests.conftest import IsolatedCliRunner
 from tests.factories import PASSWORD, make_application, make_job, make_recruiter
 
 BASE_URL = "http://portal.test"
@@ -321,6 +322,7 @@ def test_retention_days_come_from_the_configuration(app_config, session, people,
     closed_application(session, job, closed_on=date.today() - timedelta(days=40), name="Forty")
     monkeypatch.setenv("PORTAL_RETENTION_DAYS", "30")
     app = create_app(app_config)
+    app.test_cli_runner_class = IsolatedCliRunner  # its own app context, not the test's
     try:
         result = app.test_cli_runner().invoke(args=["retention", "run", "--dry-run"])
         assert "Would anonymise 1 application" in result.output

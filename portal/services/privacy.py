@@ -93,33 +93,39 @@ def export_application(*, session: Session, application: Application) -> dict:
     }
 
 
-def _scrub(session: Session, ids) -> None:
-    """Anonymise the applications ``ids`` selects (a subquery of application ids).
+def _scrub(session: Session, ids, low: int, high: int) -> None:
+    """Anonymise the applications ``ids`` selects (a subquery of application ids between
+    ``low`` and ``high``; the range lets every statement walk its index instead of the table).
 
     The notes and emails first: their statements select the applications through the same
     condition, which the last statement (setting ``anonymised_at``) makes false.
     """
     moment = now()
     session.execute(
-        update(Update).where(Update.application_id.in_(ids))
+        update(Update)
+        .where(Update.application_id.between(low, high), Update.application_id.in_(ids))
         .values(public_note=None, internal_note=None)
         .execution_options(synchronize_session=False)
     )
     session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.application_id.in_(ids),
+        .where(OutboxMessage.application_id.between(low, high),
+               OutboxMessage.application_id.in_(ids),
                OutboxMessage.status == MessageStatus.QUEUED)
         .values(status=MessageStatus.FAILED, last_error="erased before delivery")
         .execution_options(synchronize_session=False)
     )
     session.execute(
-        update(OutboxMessage).where(OutboxMessage.application_id.in_(ids))
+        update(OutboxMessage)
+        .where(OutboxMessage.application_id.between(low, high),
+               OutboxMessage.application_id.in_(ids))
         .values(to_address=ANONYMISED_EMAIL, subject=ERASED_SUBJECT, body_text="",
                 body_html=None, headers={})
         .execution_options(synchronize_session=False)
     )
     session.execute(
-        update(Application).where(Application.id.in_(ids))
+        update(Application)
+        .where(Application.id.between(low, high), Application.id.in_(ids))
         .values(name=ANONYMISED_NAME, email=ANONYMISED_EMAIL, is_open=False,
                 token_version=Application.token_version + 1,
                 unsubscribed_at=func.coalesce(Application.unsubscribed_at, moment),
@@ -135,7 +141,7 @@ def anonymise_application(*, session: Session, application_id: int) -> bool:
     ).scalar_subquery()
     if session.scalar(select(func.count()).where(Application.id.in_(ids))) == 0:
         return False
-    _scrub(session, ids)
+    _scrub(session, ids, application_id, application_id)
     session.expire_all()
     return True
 
@@ -194,7 +200,7 @@ def run_retention(
             ).scalar_subquery()
             count = session.scalar(select(func.count()).where(Application.id.in_(ids)))
             if count:
-                _scrub(session, ids)
+                _scrub(session, ids, start, end)
                 total += count
             session.commit()
             start = end + 1
