@@ -124,7 +124,9 @@ def test_failed_logins_per_account_are_throttled_with_a_clear_429(throttled_app,
     # Another account from another address is not affected.
     other = make_recruiter(session)
     fresh = throttled_app.test_client()
-    assert login(fresh, other.email, environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 303
+    response = fresh.post("/admin/login", environ_base={"REMOTE_ADDR": "10.0.0.9"},
+                          data={"email": other.email, "password": PASSWORD})
+    assert response.status_code == 303
     assert "login.throttled" in audit_actions(session)
 
 
@@ -261,7 +263,9 @@ def test_changed_user_agent_with_strong_protection_drops_the_session(app, sessio
     """A copied cookie used from another browser (other user agent) signs nobody in."""
     recruiter = make_recruiter(session)
     client = app.test_client()
-    login(client, recruiter.email, headers={"User-Agent": "Browser A"})
+    signed_in = client.post("/admin/login", headers={"User-Agent": "Browser A"},
+                            data={"email": recruiter.email, "password": PASSWORD})
+    assert signed_in.status_code == 303
     assert client.get("/admin/", headers={"User-Agent": "Browser A"}).status_code == 200
     assert client.get("/admin/", headers={"User-Agent": "Browser B"}).status_code == 302
 
