@@ -37,6 +37,8 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
         health,
         i18n,
         migrate,
+        privacy_views,
+        security_views,
         web,
     )
 
@@ -64,6 +66,8 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
     app.register_blueprint(migrate.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(api.admin_bp)
+    app.register_blueprint(privacy_views.bp)
+    app.register_blueprint(security_views.bp)
 
     from portal import cli
 

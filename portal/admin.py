@@ -17,6 +17,7 @@ from portal.auth import admin_required
 from portal.db import get_session
 from portal.models import LANGUAGES, Client, Outcome
 from portal.services import InputError, NotFound
+from portal.services.audit import record
 from portal.services.branding import remove_client_logo, set_client_logo, update_client_settings
 from portal.services.catalog import create_client, create_job, get_client, list_clients, list_jobs
 from portal.services.pipelines import DEFAULT_PIPELINE, StageSpec
@@ -30,10 +31,11 @@ EXTRA_STAGE_ROWS = 3
 @bp.before_request
 @login_required
 def _signed_in() -> None:
-    """Every setup page needs a signed-in recruiter."""
+    """Every setup page needs a signed-in admin (clients and jobs are the agency admin's)."""
     # The desk's screens are written in English for now; keep dates and relative times in
     # the same language as the words around them (the digest emails follow Recruiter.language).
     g.language = "en"
+    admin_required()
 
 
 @bp.get("/clients")
@@ -59,6 +61,8 @@ def new_client():
             session.rollback()
             errors[error.field] = error.message
         else:
+            record(session=session, action="client.created", actor_id=current_user.id,
+                   subject=f"client:{client.id}")
             session.commit()
             flash(f"Client {client.name} added.", "success")
             return redirect(url_for("admin.new_job", client=client.id), code=303)
@@ -138,6 +142,8 @@ def client_settings(client_id: int):
             except InputError as error:
                 errors[error.field] = error.message
         if not errors:
+            record(session=session, action="client.changed", actor_id=current_user.id,
+                   subject=f"client:{client.id}")
             session.commit()
             flash(f"Settings for {client.name} saved.", "success")
             return redirect(url_for("admin.client_settings", client_id=client.id), code=303)
@@ -158,6 +164,8 @@ def remove_logo(client_id: int):
     client = _client_or_404(client_id)
     session = get_session()
     remove_client_logo(session=session, client=client)
+    record(session=session, action="client.changed", actor_id=current_user.id,
+           subject=f"client:{client.id}", detail={"logo": "removed"})
     session.commit()
     flash(f"Logo of {client.name} removed.", "success")
     return redirect(url_for("admin.client_settings", client_id=client.id), code=303)
@@ -239,6 +247,8 @@ def new_job():
             session.rollback()
             errors[error.field] = error.message
         else:
+            record(session=session, action="job.created", actor_id=current_user.id,
+                   subject=f"job:{job.id}")
             session.commit()
             flash(f"Job {job.title} added.", "success")
             return redirect(url_for("desk.new_application", job=job.id), code=303)

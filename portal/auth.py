@@ -1,8 +1,20 @@
 """Recruiter sign-in: flask-login with a session version, so logout ends every session."""
 
-from urllib.parse import urlsplit
+import time
+from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_login import (
     LoginManager,
     UserMixin,
@@ -16,13 +28,22 @@ from sqlmodel import select
 
 from portal.db import get_session
 from portal.models import Recruiter
-from portal.services.recruiters import authenticate
+from portal.services import InputError
+from portal.services.audit import record
+from portal.services.recruiters import (
+    MIN_PASSWORD_LENGTH,
+    authenticate,
+    change_password,
+    normalise_email,
+)
+from portal.web import limiter
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see the desk."
 login_manager.session_protection = "strong"
+# No remember-me cookie: a session ends with the browser, on logout and on a password change.
 
 
 class DeskUser(UserMixin):
@@ -72,10 +93,68 @@ def safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or "\\" in target or any(ord(c) < 32 for c in target):
         return None
+    # A percent-encoded "//", "\\" or control character may be decoded by a proxy or a
+    # browser on the way: judge every decoding of it too.
+    decoded = target
+    for _round in range(3):
+        decoded = unquote(decoded)
+        if decoded.startswith(("//", "/\\")) or "\\" in decoded or urlsplit(decoded).netloc \
+                or any(ord(c) < 32 or ord(c) == 127 for c in decoded):
+            return None
     return target
 
 
+def _login_limit_per_address() -> str:
+    return current_app.config["LOGIN_LIMIT_PER_ADDRESS"]  # PORTAL_LOGIN_LIMIT_PER_ADDRESS
+
+
+def _login_limit_per_account() -> str:
+    return current_app.config["LOGIN_LIMIT_PER_ACCOUNT"]  # PORTAL_LOGIN_LIMIT_PER_ACCOUNT
+
+
+def _typed_account() -> str:
+    typed = request.form.get("email", "")[:254].strip()
+    try:
+        return normalise_email(typed).lower()
+    except InputError:
+        return typed.lower()
+
+
+def _account_key() -> str:
+    """The rate-limit key of the account tried: one counter per email, whatever the address."""
+    return "login-account:" + _typed_account()
+
+
+def _failed(response) -> bool:
+    # Only failed attempts count: a recruiter who signs in and out often is never locked out.
+    return response.status_code == 401
+
+
+def _seconds_to_reset() -> int | None:
+    """Seconds until the limit that was hit lets this sign-in through again."""
+    current = limiter.current_limit
+    if current is None:
+        return None
+    return max(1, int(current.reset_at - time.time()) + 1)
+
+
+@bp.errorhandler(429)
+def _too_many_attempts(error):
+    """A clear answer instead of a bare 429: how long to wait, and that the account is safe."""
+    session = get_session()
+    record(session=session, action="login.throttled", actor_label=_typed_account() or None,
+           detail={"limit": str(getattr(error, "description", ""))[:80]})
+    session.commit()
+    retry = _seconds_to_reset()
+    body = render_template("auth/too_many_attempts.html", retry_after=retry)
+    headers = {"Retry-After": str(int(retry))} if retry else {}
+    return body, 429, headers
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit_per_address, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_login_limit_per_account, key_func=_account_key, methods=["POST"],
+               deduct_when=_failed)
 def login():
     """Show the sign-in form, or sign in."""
     next_url = safe_next(request.values.get("next"))
@@ -90,10 +169,14 @@ def login():
             session=session, email=email, password=request.form.get("password", "")[:1024]
         )
         if recruiter is not None:
+            record(session=session, action="login", actor_id=recruiter.id)
             session.commit()
             login_user(DeskUser(recruiter))
             return redirect(next_url or url_for("desk.index"), code=303)
-        error = "That email and password do not match a recruiter login."
+        session.rollback()
+        record(session=session, action="login.failed", actor_label=_typed_account() or None)
+        session.commit()
+        error = _("That email and password do not match a recruiter login.")
     status = 401 if error else 200
     return render_template("auth/login.html", error=error, email=email, next=next_url), status
 
@@ -106,15 +189,61 @@ def logout():
     recruiter = session.get(Recruiter, current_user.id)
     if recruiter is not None:
         recruiter.session_version += 1
+        record(session=session, action="logout", actor_id=recruiter.id)
         session.commit()
     logout_user()
     return redirect(url_for("auth.login"), code=303)
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    """Change one's own password; every other session of this recruiter ends."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        session = get_session()
+        recruiter = session.get(Recruiter, current_user.id)
+        try:
+            change_password(
+                session=session, recruiter=recruiter,
+                current=request.form.get("current_password", "")[:1024],
+                new=request.form.get("password", "")[:2048],
+                confirm=request.form.get("confirm_password", "")[:2048],
+            )
+        except InputError as error:
+            session.rollback()
+            errors[error.field] = error.message
+        else:
+            record(session=session, action="password.changed", actor_id=recruiter.id,
+                   subject=f"recruiter:{recruiter.id}")
+            session.commit()
+            # The bumped session version voided this cookie too: sign in again with the new one.
+            login_user(DeskUser(recruiter))
+            flash(_("Password changed. Every other session of yours has been signed out."),
+                  "success")
+            return redirect(url_for("auth.password"), code=303)
+    return render_template(
+        "auth/password.html", errors=errors, min_length=MIN_PASSWORD_LENGTH
+    ), 422 if errors else 200
 
 
 def admin_required() -> None:
     """403 unless the signed-in recruiter is an admin."""
     if not current_user.is_authenticated or not current_user.is_admin:
         abort(403)
+
+
+def admin_only(function):
+    """Decorator: the view is for admins only (403 for a recruiter)."""
+    from functools import wraps
+
+    @wraps(function)
+    def wrapper(*args, **kwargs):
+        admin_required()
+        return function(*args, **kwargs)
+
+    wrapper.admin_only = True
+    return wrapper
 
 
 def init_app(app: Flask) -> None:

@@ -14,6 +14,7 @@ from portal.db import get_session
 from portal.models import LANGUAGES, Job, Recruiter
 from portal.services import InputError, NotFound
 from portal.services.applications import create_application, get_application, revoke_link
+from portal.services.audit import record
 from portal.services.recruiters import create_recruiter
 from portal.services.updates import post_no_news_update, post_update
 from portal.tokens import status_url_for
@@ -195,7 +196,9 @@ def link(application_id: int, revoke: bool) -> None:
     session = get_session()
     application = get_application(session=session, application_id=application_id)
     if revoke:
-        revoke_link(session=session, application=application)
+        version = revoke_link(session=session, application=application)
+        record(session=session, action="link.revoked", application_id=application.id,
+               detail={"token_version": version, "by": "cli"})
         session.commit()
         click.echo("Earlier links revoked.")
     click.echo(status_url_for(application.id, application.token_version))
@@ -205,11 +208,12 @@ def init_app(app: Flask) -> None:
     """Register the portal's commands on the app's CLI."""
     from portal import cli_csv  # noqa: F401 (adds import and export to `applications`)
     from portal.cli_api import api_tokens_group
+    from portal.cli_privacy import retention_group
     from portal.cli_promises import outbox_group, remind_command
     from portal.demo import demo_command
 
     for command in (recruiters_group, applications_group, updates_group, link, demo_command,
-                    outbox_group, remind_command, api_tokens_group):
+                    outbox_group, remind_command, api_tokens_group, retention_group):
         app.cli.add_command(command)
 
 

@@ -39,6 +39,15 @@ DEFAULTS = {
     "WEBHOOK_TIMEOUT_SECONDS": 10,
     # Requests per API token (flask-limiter syntax).
     "API_RATE_LIMIT": "120/minute",
+    # Recruiter sign-in: failed attempts per client address and per account tried.
+    "LOGIN_LIMIT_PER_ADDRESS": "30/hour;10/minute",
+    "LOGIN_LIMIT_PER_ACCOUNT": "20/hour;5/minute",
+    # Host names the portal answers to (others get 400); empty: any (links never use Host).
+    "TRUSTED_HOSTS": None,
+    # Applications closed longer than this are anonymised by `portal retention run`.
+    "RETENTION_DAYS": 730,
+    # How long a candidate's erasure confirmation link works.
+    "ERASURE_LINK_HOURS": 24,
     "OUTBOX_FOLDER": None,  # without SMTP_URL: where .eml files go (default instance/outbox)
 }
 
@@ -73,6 +82,12 @@ def _normalise(app: Flask) -> None:
         config.setdefault("SESSION_COOKIE_SECURE", True)
         config["SESSION_COOKIE_SECURE"] = True
         config["SESSION_COOKIE_NAME"] = "__Host-session"
+    config["RETENTION_DAYS"] = int(config["RETENTION_DAYS"])
+    config["ERASURE_LINK_HOURS"] = int(config["ERASURE_LINK_HOURS"])
+    hosts = config["TRUSTED_HOSTS"]
+    if isinstance(hosts, str):  # PORTAL_TRUSTED_HOSTS="portal.example,.example.org"
+        hosts = [h.strip() for h in hosts.split(",") if h.strip()]
+    config["TRUSTED_HOSTS"] = [str(h) for h in hosts] if hosts else None
     if config["DATABASE_URL"].startswith("sqlite:///"):
         Path(config["DATABASE_URL"].removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True

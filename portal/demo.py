@@ -174,7 +174,8 @@ def demo_command(host: str, port: int) -> None:
     """Start the demo: migrate, seed once, print logins and links, and serve."""
     app = current_app._get_current_object()
     if not os.environ.get("PORTAL_BASE_URL"):
-        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104
+        # Bandit B104 (bind to all interfaces): only compared here, to print a usable address.
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 # nosec B104
         app.config["BASE_URL"] = f"http://{shown_host}:{port}"
     upgrade_database(app)
     session = get_session()

@@ -28,6 +28,7 @@ from portal.services.applications import (
     get_application,
     revoke_link,
 )
+from portal.services.audit import record
 from portal.services.catalog import job_stages, list_clients, list_jobs
 from portal.services.desk import (
     STATUSES,
@@ -51,6 +52,11 @@ def _signed_in() -> None:
     # The desk's screens are written in English for now; keep dates and relative times in
     # the same language as the words around them (the digest emails follow Recruiter.language).
     g.language = "en"
+
+
+def _audit(session, action: str, application: Application, detail: dict | None = None) -> None:
+    record(session=session, action=action, actor_id=current_user.id,
+           application_id=application.id, detail=detail)
 
 
 def _int_arg(name: str) -> int | None:
@@ -174,6 +180,7 @@ def post_application_update(application_id: int):
     application = _load(application_id)
     session = get_session()
     author = session.get(Recruiter, current_user.id)
+    stage_before = application.stage_id
     try:
         post_update(
             session=session, application=application, author=author,
@@ -185,6 +192,13 @@ def post_application_update(application_id: int):
     except InputError as error:
         session.rollback()
         return _failed(application, error)
+    _audit(session, "application.update", application, detail={
+        "public_note": bool((request.form.get("public_note") or "").strip()),
+        "internal_note": bool((request.form.get("internal_note") or "").strip()),
+    })
+    if application.stage_id != stage_before:
+        _audit(session, "application.stage_change", application,
+               detail={"from_stage_id": stage_before, "to_stage_id": application.stage_id})
     session.commit()
     return _after_change(application, "Update posted.")
 
@@ -203,6 +217,7 @@ def post_no_news(application_id: int):
         if in_list:
             abort(409, error.message)
         return _failed(application, error)
+    _audit(session, "application.no_news", application)
     session.commit()
     return _after_change(application, "“No news yet” sent.", row=in_list)
 
@@ -216,6 +231,7 @@ def resend_email(application_id: int, message_id: int):
     if message is None or message.application_id != application.id:
         abort(404)
     resend(session=session, message=message, domain=mail_domain())
+    _audit(session, "application.email_resent", application, detail={"message": message.id})
     session.commit()
     return _after_change(application, f"“{message.subject}” queued to be sent again.")
 
@@ -225,7 +241,8 @@ def revoke_application_link(application_id: int):
     """Revoke the current status link and make a new one."""
     application = _load(application_id)
     session = get_session()
-    revoke_link(session=session, application=application)
+    version = revoke_link(session=session, application=application)
+    _audit(session, "link.revoked", application, detail={"token_version": version})
     session.commit()
     return _after_change(application, "Old link revoked. The new link is below; send it on.")
 
@@ -250,6 +267,7 @@ def new_application():
             field = getattr(error, "field", "job_id")
             errors[field] = getattr(error, "message", str(error))
         else:
+            _audit(session, "application.created", application)
             session.commit()
             flash(f"Application added for {application.name}.", "success")
             return redirect(

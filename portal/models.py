@@ -174,6 +174,8 @@ class Application(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     # Changes whenever anything the candidate can see changes (drives the ETag).
     updated_at: datetime = Field(default_factory=utcnow)
+    # Personal data replaced (erasure request or retention); the figures stay.
+    anonymised_at: datetime | None = Field(default=None)
 
 
 class Update(SQLModel, table=True):
@@ -337,3 +339,31 @@ class WebhookDelivery(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow)
     delivered_at: datetime | None = Field(default=None)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what, when, from where: append-only (the app has no update or delete path).
+
+    ``application_id`` is a plain number, not a foreign key, so the trail outlives what it
+    names; ``detail`` holds no personal data of candidates (ids, stage keys, counts).
+    """
+
+    __table_args__ = (
+        Index("ix_auditevent_created", "created_at", "id"),
+        Index("ix_auditevent_actor", "actor_id", "id"),
+        Index("ix_auditevent_action", "action", "id"),
+        Index("ix_auditevent_application", "application_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    action: str = Field(max_length=40)
+    # The recruiter who acted (None: a candidate, the system or an unknown login).
+    actor_id: int | None = Field(default=None)
+    # What the actor called themselves when no recruiter matched (a failed login's email).
+    actor_label: str | None = Field(default=None, max_length=254)
+    ip_address: str | None = Field(default=None, max_length=64)
+    application_id: int | None = Field(default=None)
+    # Another subject (a recruiter, client or job): "recruiter:3", "client:7".
+    subject: str | None = Field(default=None, max_length=80)
+    detail: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

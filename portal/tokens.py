@@ -12,6 +12,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 STATUS_LINK_SALT = "portal.status-link.v1"
 UNSUBSCRIBE_SALT = "portal.unsubscribe.v1"
+ERASURE_SALT = "portal.erasure.v1"
 DAY = 24 * 60 * 60
 
 
@@ -123,3 +124,28 @@ def candidate_link(application_id: int, token_version: int, status_page_url: str
     if status_page_url:
         return f"{status_page_url}#t={make_status_token(application_id, token_version)}"
     return status_url_for(application_id, token_version)
+
+
+def make_erasure_token(application_id: int, token_version: int) -> str:
+    """A short-lived token that confirms one erasure request (its own salt).
+
+    Single use: erasing revokes the application's links (``token_version`` goes up) and marks
+    it anonymised, and both make this token void.
+    """
+    return _serializer(current_app, ERASURE_SALT).dumps([application_id, token_version])
+
+
+def read_erasure_token(token: str) -> LinkClaim:
+    """The claim of an erasure token younger than ``ERASURE_LINK_HOURS``, or LinkInvalid /
+    LinkExpired."""
+    max_age = current_app.config["ERASURE_LINK_HOURS"] * 60 * 60
+    try:
+        payload = _serializer(current_app, ERASURE_SALT).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise LinkExpired(None) from None
+    except (BadSignature, ValueError, TypeError, UnicodeError, OverflowError):
+        raise LinkInvalid from None
+    claim = _claim_of(payload)
+    if claim is None:
+        raise LinkInvalid
+    return claim

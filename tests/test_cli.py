@@ -104,7 +104,7 @@ def test_recruiters_add_takes_the_password_from_stdin_and_the_login_works(
 @pytest.mark.parametrize(
     ("email", "stdin", "words"),
     [
-        pytest.param("short@agency.example", "too short\n", ["password", "at least 10"],
+        pytest.param("short@agency.example", "too short\n", ["password", "at least 12"],
                      id="short-password"),
         pytest.param("not-an-email", PASSWORD_INPUT, ["email", "not a valid email address"],
                      id="invalid-email"),

@@ -153,7 +153,8 @@ def set_urgency(db: Session, application: Application, *, due_in: int, heard_day
 
 @pytest.fixture
 def recruiter(db):
-    return make_recruiter(db, name="Rita Recruiter")
+    # An admin: the setup tests below add clients and jobs, which only admins may do.
+    return make_recruiter(db, name="Rita Recruiter", admin=True)
 
 
 @pytest.fixture

@@ -1,14 +1,18 @@
 """Recruiters: creation, passwords (argon2) and sign-in checks."""
 
+from functools import lru_cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 from sqlmodel import Session, func, select
 
 from portal.models import LANGUAGES, Recruiter, Role
 from portal.services import InputError
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both answers take the same time.
 _DUMMY_HASH = _hasher.hash("no-such-recruiter-placeholder")
@@ -22,10 +26,38 @@ def normalise_email(raw: str, field: str = "email") -> str:
         raise InputError(field, f"not a valid email address ({exc})") from None
 
 
-def check_password_strength(password: str) -> None:
-    """Refuse passwords that are too short."""
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InputError("password", f"at least {MIN_PASSWORD_LENGTH} characters")
+_PADDING = "0123456789!@#$%^&*()_-+=.,?~ "
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords (lower case), as shipped by the ``zxcvbn`` package.
+
+    Its frequency list comes from leaked-password corpora; it is package data, so the check
+    needs no network at run time.
+    """
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(word.lower() for word in FREQUENCY_LISTS["passwords"])
+
+
+def check_password_strength(password: str, *, email: str = "", name: str = "") -> None:
+    """Refuse passwords that are too short, too long, common, or the user's own name or email
+    (ASVS 5.0 V6.2: at least 12 characters, no composition rules, a common-password list)."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InputError("password", _("at least %(count)d characters", count=MIN_PASSWORD_LENGTH))
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InputError("password", _("at most %(count)d characters", count=MAX_PASSWORD_LENGTH))
+    folded = password.lower()
+    # "Summer2024!" is "summer" with a year and a bang: strip digits and symbols at the ends.
+    base = folded.strip().strip(_PADDING)
+    if folded in common_passwords() or base in common_passwords() or len(set(folded)) < 4:
+        raise InputError("password", _("this is one of the most common passwords; choose another"))
+    personal = {email.strip().lower(), email.strip().lower().partition("@")[0],
+                name.strip().lower()}
+    if folded in personal - {""}:
+        raise InputError("password", _("a password must not be your name or email address"))
 
 
 def create_recruiter(
@@ -41,7 +73,7 @@ def create_recruiter(
         raise InputError("name", "at most 120 characters")
     if language not in LANGUAGES:
         raise InputError("language", f"one of {', '.join(LANGUAGES)}")
-    check_password_strength(password)
+    check_password_strength(password, email=email, name=name)
     taken = session.exec(
         select(Recruiter.id).where(func.lower(Recruiter.email) == email.lower())
     ).first()
@@ -76,3 +108,45 @@ def authenticate(*, session: Session, email: str, password: str) -> Recruiter | 
 def list_recruiters(*, session: Session) -> list[Recruiter]:
     """Every recruiter by name."""
     return list(session.exec(select(Recruiter).order_by(Recruiter.name)))
+
+
+def verify_password(recruiter: Recruiter, password: str) -> bool:
+    """Whether ``password`` is the recruiter's current password."""
+    try:
+        return _hasher.verify(recruiter.password_hash, password or "")
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def change_password(
+    *, session: Session, recruiter: Recruiter, current: str, new: str, confirm: str,
+) -> Recruiter:
+    """Set a new password after checking the current one; bumps ``session_version`` so every
+    session cookie of this recruiter stops working (the caller signs the current one in again).
+    """
+    if not verify_password(recruiter, current):
+        raise InputError("current_password", _("that is not your current password"))
+    check_password_strength(new, email=recruiter.email, name=recruiter.name)
+    if new != confirm:
+        raise InputError("confirm_password", _("the two new passwords differ"))
+    if new == current:
+        raise InputError("password", _("choose a password different from the current one"))
+    recruiter.password_hash = _hasher.hash(new)
+    recruiter.session_version += 1
+    session.add(recruiter)
+    session.flush()
+    return recruiter
+
+
+def set_recruiter_access(
+    *, session: Session, recruiter: Recruiter, admin: bool, active: bool,
+) -> Recruiter:
+    """Change a recruiter's role or switch the login off; either ends their sessions."""
+    role = Role.ADMIN if admin else Role.RECRUITER
+    if recruiter.role != role or recruiter.is_active != active:
+        recruiter.role = role
+        recruiter.is_active = active
+        recruiter.session_version += 1
+        session.add(recruiter)
+        session.flush()
+    return recruiter

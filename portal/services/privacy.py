@@ -1,0 +1,209 @@
+"""Personal data: a candidate's export, erasure (anonymisation) and the retention run.
+
+Anonymising replaces what identifies a person (name, email, every note and question, the
+content of the emails sent to them) and revokes their links, but keeps the figures that are
+not personal: dates of updates, promised dates (so "promise kept / late" stays right), stages,
+job and client. It is one set of UPDATE statements over an id range, shared by a single
+erasure and the retention run, so both leave exactly the same result and the run never loads
+ORM objects: memory stays flat however many applications there are.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, func, select, update
+from sqlmodel import Session
+
+from portal.clock import local_zone, now
+from portal.models import (
+    Application,
+    Client,
+    Job,
+    MessageStatus,
+    OutboxMessage,
+    Recruiter,
+    Stage,
+    Update,
+)
+
+ANONYMISED_NAME = "(anonymised)"
+ANONYMISED_EMAIL = "erased@anonymised.invalid"
+ERASED_SUBJECT = "(erased)"
+RETENTION_BATCH = 20_000
+
+
+def export_application(*, session: Session, application: Application) -> dict:
+    """Everything the portal holds about one candidate's application, as JSON-ready data.
+
+    Internal notes and the emails sent to them are included: under the GDPR (art. 15) a
+    candidate may see the personal data held about them, recruiters' notes included.
+    """
+    job = session.get(Job, application.job_id)
+    client = session.get(Client, application.client_id)
+    stages = {s.id: s for s in session.scalars(select(Stage).where(Stage.job_id == job.id))}
+    authors = {r.id: r.name for r in session.scalars(select(Recruiter))}
+
+    def stamp(value):
+        return value.isoformat() if value is not None else None
+
+    updates = session.scalars(
+        select(Update).where(Update.application_id == application.id)
+        .order_by(Update.created_at, Update.id)
+    )
+    emails = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.application_id == application.id)
+        .order_by(OutboxMessage.id)
+    )
+    current = stages.get(application.stage_id)
+    return {
+        "format": "candidate-portal.export.v1",
+        "exported_at": stamp(now()),
+        "application": {
+            "id": application.id, "name": application.name, "email": application.email,
+            "language": application.language, "is_open": application.is_open,
+            "stage": current.key if current else None,
+            "stage_label": current.label_in(application.language) if current else None,
+            "promised_by": stamp(application.promised_by),
+            "applied_at": stamp(application.created_at),
+            "last_update_at": stamp(application.last_update_at),
+            "unsubscribed_at": stamp(application.unsubscribed_at),
+            "anonymised_at": stamp(application.anonymised_at),
+        },
+        "job": {"title": job.title},
+        "client": {"name": client.name, "privacy_url": client.privacy_url},
+        "updates": [
+            {
+                "created_at": stamp(entry.created_at), "kind": entry.kind,
+                "stage": stages[entry.stage_id].key if entry.stage_id in stages else None,
+                "note_to_candidate": entry.public_note, "internal_note": entry.internal_note,
+                "visible_to_candidate": entry.is_public,
+                "author": authors.get(entry.author_id),
+                "promised_by": stamp(entry.promised_by),
+            }
+            for entry in updates
+        ],
+        "emails": [
+            {
+                "created_at": stamp(message.created_at), "sent_at": stamp(message.sent_at),
+                "status": message.status, "to": message.to_address, "subject": message.subject,
+                "body_text": message.body_text,
+            }
+            for message in emails
+        ],
+    }
+
+
+def _scrub(session: Session, ids, low: int, high: int) -> None:
+    """Anonymise the applications ``ids`` selects (a subquery of application ids between
+    ``low`` and ``high``; the range lets every statement walk its index instead of the table).
+
+    The notes and emails first: their statements select the applications through the same
+    condition, which the last statement (setting ``anonymised_at``) makes false.
+    """
+    moment = now()
+    session.execute(
+        update(Update)
+        .where(Update.application_id.between(low, high), Update.application_id.in_(ids))
+        .values(public_note=None, internal_note=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.application_id.between(low, high),
+               OutboxMessage.application_id.in_(ids),
+               OutboxMessage.status == MessageStatus.QUEUED)
+        .values(status=MessageStatus.FAILED, last_error="erased before delivery")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.application_id.between(low, high),
+               OutboxMessage.application_id.in_(ids))
+        .values(to_address=ANONYMISED_EMAIL, subject=ERASED_SUBJECT, body_text="",
+                body_html=None, headers={})
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Application)
+        .where(Application.id.between(low, high), Application.id.in_(ids))
+        .values(name=ANONYMISED_NAME, email=ANONYMISED_EMAIL, is_open=False,
+                token_version=Application.token_version + 1,
+                unsubscribed_at=func.coalesce(Application.unsubscribed_at, moment),
+                anonymised_at=moment, updated_at=moment)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def anonymise_application(*, session: Session, application_id: int) -> bool:
+    """Anonymise one application (an erasure request); False when it already was."""
+    ids = select(Application.id).where(
+        Application.id == application_id, Application.anonymised_at.is_(None)
+    ).scalar_subquery()
+    if session.scalar(select(func.count()).where(Application.id.in_(ids))) == 0:
+        return False
+    _scrub(session, ids, application_id, application_id)
+    session.expire_all()
+    return True
+
+
+@dataclass(frozen=True)
+class RetentionResult:
+    cutoff: date
+    count: int
+    dry_run: bool
+
+    def summary(self) -> str:
+        verb = "Would anonymise" if self.dry_run else "Anonymised"
+        noun = "application" if self.count == 1 else "applications"
+        return f"{verb} {self.count} {noun} closed before {self.cutoff.isoformat()}"
+
+
+def retention_cutoff(*, days: int, today: date) -> date:
+    return today - timedelta(days=days)
+
+
+def _due(cutoff_moment: datetime):
+    # Closed and quiet since the cutoff: the last news a closed application got is its close
+    # (or a note after it), so this never anonymises earlier than ``days`` after closing.
+    return and_(
+        Application.is_open.is_(False),
+        Application.anonymised_at.is_(None),
+        Application.last_update_at < cutoff_moment,
+    )
+
+
+def run_retention(
+    *, session: Session, days: int, today: date, dry_run: bool = False,
+    batch_size: int = RETENTION_BATCH,
+) -> RetentionResult:
+    """Anonymise every application closed more than ``days`` days ago, in id-range batches.
+
+    Each batch is its own transaction, so an interrupted run keeps what it did and the next
+    run goes on (idempotent: anonymised applications no longer match).
+    """
+    cutoff = retention_cutoff(days=days, today=today)
+    cutoff_moment = datetime.combine(cutoff, time.min, tzinfo=local_zone())
+    due = _due(cutoff_moment)
+    if dry_run:
+        count = session.scalar(select(func.count()).select_from(Application).where(due))
+        return RetentionResult(cutoff=cutoff, count=int(count or 0), dry_run=True)
+    low, high = session.execute(
+        select(func.min(Application.id), func.max(Application.id)).where(due)
+    ).one()
+    total = 0
+    if low is not None:
+        start = low
+        while start <= high:
+            end = start + batch_size - 1
+            ids = select(Application.id).where(
+                Application.id.between(start, end), due
+            ).scalar_subquery()
+            count = session.scalar(select(func.count()).where(Application.id.in_(ids)))
+            if count:
+                _scrub(session, ids, start, end)
+                total += count
+            session.commit()
+            start = end + 1
+    session.expire_all()
+    return RetentionResult(cutoff=cutoff, count=total, dry_run=False)
+
