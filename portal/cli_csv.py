@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from portal.cli import _parse_id, applications_group, cli_errors
 from portal.db import get_session
+from portal.services.audit import record
 from portal.services.csv_export import DELIMITERS, csv_chunks, export_rows
 from portal.services.csv_import import ImportFileError, describe_problems, import_csv
 from portal.services.desk import STATUSES, DeskFilter
@@ -40,6 +41,11 @@ def import_applications(file: Path, job_id: int, dry_run: bool) -> None:
                                 progress=progress)
         except ImportFileError as error:
             raise click.ClickException(error.message) from None
+    if not dry_run:
+        record(session=session, action="applications.imported", actor_label="command line",
+               subject=f"job:{job_id}",
+               detail={"imported": report.imported, "skipped": report.skipped_rows})
+        session.commit()
     for notice in report.notices:
         click.echo(f"Note: {notice}")
     if report.ignored_columns:
@@ -81,6 +87,12 @@ def export_applications(
     session = get_session()
     desk_filter = DeskFilter(client_id=client_id, job_id=job_id, stage_key=stage_key,
                              status=status)
+    record(session=session, action="applications.exported", actor_label="command line",
+           detail={"filter": {k: v for k, v in vars(desk_filter).items()
+                              if v and k != "query"},  # a search may be a name
+                   "searched": bool(desk_filter.query),
+                   "links": with_links})
+    session.commit()
     written = [0]
 
     def counted():

@@ -18,6 +18,7 @@ from portal.db import get_session
 from portal.desk import _desk_filter
 from portal.models import Recruiter
 from portal.services import NotFound
+from portal.services.audit import record
 from portal.services.catalog import list_jobs
 from portal.services.csv_export import DELIMITERS, csv_chunks, export_rows
 from portal.services.csv_import import ImportFileError, describe_problems, import_csv
@@ -108,8 +109,13 @@ def _run_import(stream, job_id: int, dry_run: bool, max_rows: int):
         if dry_run:
             return check, None
         stream.seek(0)
-        return import_csv(session=session, binary=stream, job_id=job_id, dry_run=False,
-                          author=author), None
+        report = import_csv(session=session, binary=stream, job_id=job_id, dry_run=False,
+                            author=author)
+        record(session=session, action="applications.imported", actor_id=current_user.id,
+               subject=f"job:{job_id}",
+               detail={"imported": report.imported, "skipped": report.skipped_rows})
+        session.commit()
+        return report, None
     except ImportFileError as error:
         return None, ("file", error.message)
     except NotFound:
@@ -123,6 +129,12 @@ def export():
     delimiter = DELIMITERS.get(request.args.get("delimiter", ""), ";")
     with_links = request.args.get("links") == "1"
     session = get_session()
+    record(session=session, action="applications.exported", actor_id=current_user.id,
+           detail={"filter": {k: v for k, v in vars(desk_filter).items()
+                              if v and k != "query"},  # a search may be a name
+                   "searched": bool(desk_filter.query),
+                   "links": with_links})
+    session.commit()
     rows = export_rows(session=session, desk_filter=desk_filter, with_links=with_links)
     filename = f"applications-{clock.today().isoformat()}.csv"
     return Response(

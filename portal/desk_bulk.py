@@ -18,6 +18,7 @@ from portal.db import get_session
 from portal.models import Client, Job, Recruiter, Stage
 from portal.services import InputError
 from portal.services.applications import default_promise
+from portal.services.audit import record
 from portal.services.bulk import (
     MAX_BULK,
     BulkAction,
@@ -224,6 +225,11 @@ def apply():
     except Exception:
         session.rollback()
         raise
+    skipped_ids = {s.application.id for s in result.skipped}
+    record(session=session, action="application.bulk_update", actor_id=current_user.id,
+           detail={"action": bulk.action, "stage": bulk.stage_key, "updated": result.updated,
+                   "emailed": result.emailed,
+                   "application_ids": [i for i in ids if i not in skipped_ids]})
     session.commit()
     summary = _summary(result)
     skipped_lines = [

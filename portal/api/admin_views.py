@@ -20,6 +20,7 @@ from portal.db import get_session
 from portal.models import ApiScope, WebhookDelivery
 from portal.services import InputError, NotFound
 from portal.services.api_tokens import create_token, list_tokens, revoke_token
+from portal.services.audit import record
 from portal.services.webhooks import (
     EVENT_TYPES,
     create_endpoint,
@@ -73,6 +74,8 @@ def create_api_token():
             "api/tokens.html", tokens=list_tokens(session=session), form=form,
             errors={error.field: error.message}, new_token=None, scopes=list(ApiScope),
         ), 422)
+    record(session=session, action="api_token.created", actor_id=current_user.id,
+           subject=f"api_token:{new.token.id}", detail={"scope": new.token.scope})
     session.commit()
     return _no_store(render_template(
         "api/tokens.html", tokens=list_tokens(session=session), form={}, errors={},
@@ -88,6 +91,8 @@ def revoke_api_token(token_id: int):
         token = revoke_token(session=session, token_id=token_id)
     except NotFound:
         abort(404)
+    record(session=session, action="api_token.revoked", actor_id=current_user.id,
+           subject=f"api_token:{token.id}")
     session.commit()
     flash(_("Token “%(name)s” revoked.", name=token.name), "success")
     return redirect(url_for("integrations.api_tokens"), code=303)
@@ -133,6 +138,8 @@ def webhooks():
             session.rollback()
             errors[error.field] = error.message
         else:
+            record(session=session, action="webhook.created", actor_id=current_user.id,
+                   subject=f"webhook:{endpoint.id}", detail={"events": form["events"]})
             session.commit()
             flash(_("Endpoint added. Give its signing secret to the receiving system."),
                   "success")
@@ -161,6 +168,9 @@ def webhook(endpoint_id: int):
             errors[error.field] = error.message
             endpoint = _endpoint_or_404(endpoint_id)
         else:
+            record(session=session, action="webhook.changed", actor_id=current_user.id,
+                   subject=f"webhook:{endpoint.id}",
+                   detail={"events": list(endpoint.events), "active": endpoint.is_active})
             session.commit()
             flash(_("Endpoint saved."), "success")
             return redirect(url_for("integrations.webhook", endpoint_id=endpoint.id), code=303)
@@ -176,6 +186,8 @@ def rotate_webhook_secret(endpoint_id: int):
     session = get_session()
     endpoint = _endpoint_or_404(endpoint_id)
     rotate_secret(session=session, endpoint=endpoint)
+    record(session=session, action="webhook.secret_rotated", actor_id=current_user.id,
+           subject=f"webhook:{endpoint.id}")
     session.commit()
     flash(_("New signing secret made; deliveries from now on are signed with it."), "success")
     return redirect(url_for("integrations.webhook", endpoint_id=endpoint.id), code=303)

@@ -41,6 +41,7 @@ from portal.models import ApiScope, ApiToken, Application, Client, Job, Recruite
 from portal.services import InputError, NotFound
 from portal.services.api_tokens import authenticate
 from portal.services.applications import create_application
+from portal.services.audit import record
 from portal.services.updates import post_no_news_update, post_update
 from portal.tokens import status_url_for
 from portal.web import csrf, limiter
@@ -383,11 +384,21 @@ def create_application_view():
             )
         except (InputError, NotFound) as error:
             raise _input_problem(error) from None
+        _audit(session, "application.created", application.id)
         location = url_for("api.get_application", application_id=application.id)
         return _json(_application(application, _stage_key(application.stage_id)), 201,
                      {"Location": location})
 
     return idempotency.run_post(session=session, token=current_token(), work=work)
+
+
+def _audit(session, action: str, application_id: int, **detail) -> None:
+    """Record an API write in the audit trail, the token standing in for the actor."""
+    token = current_token()
+    record(session=session, action=action, application_id=application_id,
+           actor_id=token.created_by if token else None,
+           actor_label=f"API token {token.id}: {token.name}"[:254] if token else None,
+           detail={"via": "api", **{k: v for k, v in detail.items() if v is not None}})
 
 
 def _input_problem(error: InputError | NotFound) -> ApiError:
@@ -451,6 +462,8 @@ def post_update_view(application_id: int):
                 )
         except (InputError, NotFound) as error:
             raise _input_problem(error) from None
+        _audit(session, "application.no_news" if data.no_news else "application.update",
+               application.id, stage=data.stage)
         return _json(_update(update, _stage_key(update.stage_id)), 201)
 
     return idempotency.run_post(session=session, token=current_token(), work=work)

@@ -37,6 +37,9 @@ ACTIONS = (
     "retention.run",
     "recruiter.created", "recruiter.changed",
     "client.created", "client.changed", "job.created",
+    "application.bulk_update", "applications.imported", "applications.exported",
+    "api_token.created", "api_token.revoked",
+    "webhook.created", "webhook.changed", "webhook.secret_rotated",
 )
 
 
