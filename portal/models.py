@@ -7,7 +7,7 @@ to build relationships.
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, MetaData, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, LargeBinary, MetaData, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # Constraint names that Alembic can find again on SQLite and PostgreSQL alike.
@@ -150,8 +150,6 @@ class Application(SQLModel, table=True):
         Index("ix_application_job_urgency", "job_id", "is_open", "promised_by", "id"),
         Index("ix_application_stage", "stage_id"),
         Index("ix_application_email", "email"),
-        # The duplicate check of a new application (same job, same email in any case).
-        Index("ix_application_job_email", "job_id", text("lower(email)")),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,7 +1,7 @@
 """audit log and anonymisation
 
 Revision ID: b7e2c4d1a9f0
-Revises: b7c41e0d2a93
+Revises: 7eaf6de0a01a
 Create Date: 2026-11-26 12:10:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = 'b7e2c4d1a9f0'
-down_revision: str | None = 'b7c41e0d2a93'
+down_revision: str | None = '7eaf6de0a01a'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
