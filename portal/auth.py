@@ -2,7 +2,9 @@
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_login import (
     LoginManager,
     UserMixin,
@@ -15,13 +17,16 @@ from flask_login.utils import _user_context_processor
 from sqlmodel import select
 
 from portal.db import get_session
-from portal.models import Recruiter
-from portal.services.recruiters import authenticate
+from portal.i18n import error_text
+from portal.models import LANGUAGES, Recruiter
+from portal.services import N_, InputError
+from portal.services.recruiters import authenticate, set_recruiter_language
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please sign in to see the desk."
+login_manager.login_message = N_("Please sign in to see the desk.")
+login_manager.localize_callback = _
 login_manager.session_protection = "strong"
 
 
@@ -93,7 +98,7 @@ def login():
             session.commit()
             login_user(DeskUser(recruiter))
             return redirect(next_url or url_for("desk.index"), code=303)
-        error = "That email and password do not match a recruiter login."
+        error = _("That email and password do not match a recruiter login.")
     status = 401 if error else 200
     return render_template("auth/login.html", error=error, email=email, next=next_url), status
 
@@ -109,6 +114,32 @@ def logout():
         session.commit()
     logout_user()
     return redirect(url_for("auth.login"), code=303)
+
+
+@bp.route("/me", methods=["GET", "POST"])
+@login_required
+def me():
+    """The signed-in recruiter's own settings: the language of the desk and of their emails."""
+    session = get_session()
+    recruiter = session.get(Recruiter, current_user.id)
+    error = None
+    if request.method == "POST":
+        try:
+            set_recruiter_language(
+                session=session, recruiter=recruiter, language=request.form.get("language", "")
+            )
+        except InputError as refused:
+            session.rollback()
+            error = error_text(refused.message)
+        else:
+            session.commit()
+            with force_locale(recruiter.language):
+                flash(_("Your settings are saved."), "success")
+            return redirect(url_for("auth.me"), code=303)
+    return render_template(
+        "auth/me.html", recruiter=recruiter, languages=LANGUAGES, error=error,
+        chosen=request.form.get("language", recruiter.language),
+    ), 422 if error else 200
 
 
 def admin_required() -> None:

@@ -6,7 +6,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session, func, select
 
 from portal.models import LANGUAGES, Recruiter, Role
-from portal.services import InputError
+from portal.services import N_, InputError
 
 MIN_PASSWORD_LENGTH = 10
 _hasher = PasswordHasher()
@@ -19,13 +19,17 @@ def normalise_email(raw: str, field: str = "email") -> str:
     try:
         return validate_email((raw or "").strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise InputError(field, f"not a valid email address ({exc})") from None
+        raise InputError(
+            field, N_("not a valid email address (%(reason)s)"), reason=str(exc)
+        ) from None
 
 
 def check_password_strength(password: str) -> None:
     """Refuse passwords that are too short."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InputError("password", f"at least {MIN_PASSWORD_LENGTH} characters")
+        raise InputError(
+            "password", N_("at least %(count)d characters"), count=MIN_PASSWORD_LENGTH
+        )
 
 
 def create_recruiter(
@@ -36,17 +40,17 @@ def create_recruiter(
     email = normalise_email(email)
     name = (name or "").strip()
     if not name:
-        raise InputError("name", "a recruiter needs a name")
+        raise InputError("name", N_("a recruiter needs a name"))
     if len(name) > 120:
-        raise InputError("name", "at most 120 characters")
+        raise InputError("name", N_("at most %(count)d characters"), count=120)
     if language not in LANGUAGES:
-        raise InputError("language", f"one of {', '.join(LANGUAGES)}")
+        raise InputError("language", N_("one of %(choices)s"), choices=", ".join(LANGUAGES))
     check_password_strength(password)
     taken = session.exec(
         select(Recruiter.id).where(func.lower(Recruiter.email) == email.lower())
     ).first()
     if taken is not None:
-        raise InputError("email", f"{email} already has a login")
+        raise InputError("email", N_("%(email)s already has a login"), email=email)
     recruiter = Recruiter(
         email=email, name=name, password_hash=_hasher.hash(password),
         role=Role.ADMIN if admin else Role.RECRUITER, language=language,
@@ -76,3 +80,13 @@ def authenticate(*, session: Session, email: str, password: str) -> Recruiter | 
 def list_recruiters(*, session: Session) -> list[Recruiter]:
     """Every recruiter by name."""
     return list(session.exec(select(Recruiter).order_by(Recruiter.name)))
+
+
+def set_recruiter_language(*, session: Session, recruiter: Recruiter, language: str) -> Recruiter:
+    """The language of the recruiter's desk screens and digest emails."""
+    if language not in LANGUAGES:
+        raise InputError("language", N_("one of %(choices)s"), choices=", ".join(LANGUAGES))
+    recruiter.language = language
+    session.add(recruiter)
+    session.flush()
+    return recruiter
