@@ -29,7 +29,7 @@
       if (region && count) { region.textContent = count.textContent.trim(); }
       return;
     }
-    var result = target.querySelector(".form-errors, .row-message, .action-result, [role=alert]") ||
+    var result = target.querySelector(".form-errors, .row-message, .flash, [role=alert]") ||
       document.querySelector("#live-message .flash");
     if (result) { focusOn(result); }
   });
