@@ -160,8 +160,11 @@ def serve_world(tmp_path, **config):
     from portal.migrate import upgrade_database
 
     url, cleanup = _database_url(tmp_path)
+    # Generous lookup limits: every page is opened many times (the limiter itself is shared
+    # by every app in the process, so it must not be switched off here).
     app = create_app({**TEST_CONFIG, "DATABASE_URL": url, "WTF_CSRF_ENABLED": True,
-                      "RATELIMIT_ENABLED": False, **config})
+                      "LOOKUP_LIMIT_PER_IP": "10000/minute",
+                      "LOOKUP_LIMIT_PER_ADDRESS": "10000/minute", **config})
     upgrade_database(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from playwright.sync_api import expect
 
 from portal.delivery import run_worker
 from portal.tokens import make_status_token, status_url_for
@@ -81,7 +82,7 @@ def test_recruiter_update_reaches_the_open_candidate_tab(
     assert desk.evaluate("window.__notReloaded") is True  # swapped in place, no page load
     # The live region was there before the swap (so it is announced), and focus went to it.
     assert desk.evaluate("document.getElementById('live-message').__before") is True
-    assert desk.evaluate("document.activeElement.closest('#live-message') !== null") is True
+    expect(desk.locator("#live-message .flash")).to_be_focused()
     assert "Kunden vill träffa dig på tisdag." in desk.locator(".desk-timeline").inner_text()
 
     candidate.locator(".note").get_by_text("Kunden vill träffa dig på tisdag.").wait_for(
@@ -111,7 +112,7 @@ def test_swedish_candidate_reads_no_news_yet_in_swedish(
     desk.get_by_role("button", name="Send “No news yet” to Sofia Ek").click()
     desk.locator(f"#row-{application.id} .row-message").wait_for()
     assert desk.evaluate("window.__notReloaded") is True
-    assert desk.evaluate("document.activeElement.classList.contains('row-message')") is True
+    expect(desk.locator(f"#row-{application.id} .row-message")).to_be_focused()
 
     candidate.locator(".timeline").get_by_text("Inget nytt än, från Anna").wait_for(
         timeout=10_000

@@ -127,13 +127,13 @@ def test_htmx_results_take_focus_and_are_announced(desk_context, world):
     page.keyboard.press("Enter")
     page.locator("#live-message .flash").wait_for()
     assert page.evaluate("document.getElementById('live-message').__before") is True
-    assert page.evaluate("document.activeElement.closest('#live-message') !== null")
+    expect(page.locator("#live-message .flash")).to_be_focused()
 
     page.fill("#promised_by", "")
     page.focus(".update-form button[type=submit]")
     page.keyboard.press("Enter")
     page.locator(".form-errors").wait_for()
-    assert page.evaluate("document.activeElement.classList.contains('form-errors')")
+    expect(page.locator(".form-errors")).to_be_focused()
     assert page.locator(".form-errors").get_attribute("role") == "alert"
 
     page.goto(world.base + "/admin/")
