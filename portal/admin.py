@@ -5,18 +5,19 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.auth import admin_required
 from portal.db import get_session
+from portal.i18n import error_text, errors_text
 from portal.models import LANGUAGES, Client, Outcome
-from portal.services import InputError, NotFound
+from portal.services import N_, InputError, NotFound
 from portal.services.audit import record
 from portal.services.branding import remove_client_logo, set_client_logo, update_client_settings
 from portal.services.catalog import create_client, create_job, get_client, list_clients, list_jobs
@@ -31,10 +32,8 @@ EXTRA_STAGE_ROWS = 3
 @bp.before_request
 @login_required
 def _signed_in() -> None:
-    """Every setup page needs a signed-in admin (clients and jobs are the agency admin's)."""
-    # The desk's screens are written in English for now; keep dates and relative times in
-    # the same language as the words around them (the digest emails follow Recruiter.language).
-    g.language = "en"
+    """Every setup page needs a signed-in admin (clients and jobs are the agency admin's);
+    it speaks the recruiter's language."""
     admin_required()
 
 
@@ -59,12 +58,12 @@ def new_client():
             )
         except InputError as error:
             session.rollback()
-            errors[error.field] = error.message
+            errors[error.field] = error_text(error.message)
         else:
             record(session=session, action="client.created", actor_id=current_user.id,
                    subject=f"client:{client.id}")
             session.commit()
-            flash(f"Client {client.name} added.", "success")
+            flash(_("Client %(name)s added.", name=client.name), "success")
             return redirect(url_for("admin.new_job", client=client.id), code=303)
     return render_template(
         "admin/client_new.html", form=form, errors=errors, languages=LANGUAGES
@@ -72,14 +71,18 @@ def new_client():
 
 
 EMBED_WIDGETS = (
-    ("lookup", "Check my application status",
-     "Candidates enter their email address and get their status links by email."),
-    ("badge", "Feedback-promise badge",
-     "The client's record on promised updates over the last 90 days, in public figures."),
-    ("status", "White-label status page",
-     "Shows a candidate's status on the client's own status page (or the lookup without a "
-     "link)."),
+    ("lookup", N_("Check my application status"),
+     N_("Candidates enter their email address and get their status links by email.")),
+    ("badge", N_("Feedback-promise badge"),
+     N_("The client's record on promised updates over the last 90 days, in public figures.")),
+    ("status", N_("White-label status page"),
+     N_("Shows a candidate's status on the client's own status page (or the lookup without a "
+        "link).")),
 )
+OUTCOME_NAMES = {
+    "hired": N_("hired"), "not_selected": N_("not selected"), "withdrawn": N_("withdrawn"),
+    "closed": N_("closed"),
+}
 SETTINGS_FIELDS = (
     "name", "country", "default_language", "accent_color", "privacy_url", "embed_origins",
     "status_page_url",
@@ -104,7 +107,7 @@ def embed_snippets(client: Client) -> list[dict[str, str]]:
     base = current_app.config["BASE_URL"]
     return [
         {
-            "widget": widget, "title": title, "about": about,
+            "widget": widget, "title": _(title), "about": _(about),
             "code": f'<script src="{base}/embed.js" data-client="{client.slug}" '
                     f'data-widget="{widget}" async></script>',
         }
@@ -132,7 +135,8 @@ def client_settings(client_id: int):
                 country=form.get("country", ""),
             )
         except InputError as error:
-            errors.update(getattr(error, "errors", None) or {error.field: error.message})
+            found = getattr(error, "errors", None) or {error.field: error.message}
+            errors.update(errors_text(found))
         upload = request.files.get("logo")
         if upload is not None and upload.filename:
             try:
@@ -140,12 +144,12 @@ def client_settings(client_id: int):
                     session=session, client=client, data=upload.read(), filename=upload.filename
                 )
             except InputError as error:
-                errors[error.field] = error.message
+                errors[error.field] = error_text(error.message)
         if not errors:
             record(session=session, action="client.changed", actor_id=current_user.id,
                    subject=f"client:{client.id}")
             session.commit()
-            flash(f"Settings for {client.name} saved.", "success")
+            flash(_("Settings for %(name)s saved.", name=client.name), "success")
             return redirect(url_for("admin.client_settings", client_id=client.id), code=303)
         session.rollback()  # all or nothing: a bad logo keeps good settings unsaved too
     else:
@@ -167,7 +171,7 @@ def remove_logo(client_id: int):
     record(session=session, action="client.changed", actor_id=current_user.id,
            subject=f"client:{client.id}", detail={"logo": "removed"})
     session.commit()
-    flash(f"Logo of {client.name} removed.", "success")
+    flash(_("Logo of %(name)s removed.", name=client.name), "success")
     return redirect(url_for("admin.client_settings", client_id=client.id), code=303)
 
 
@@ -245,12 +249,12 @@ def new_job():
             )
         except InputError as error:
             session.rollback()
-            errors[error.field] = error.message
+            errors[error.field] = error_text(error.message)
         else:
             record(session=session, action="job.created", actor_id=current_user.id,
                    subject=f"job:{job.id}")
             session.commit()
-            flash(f"Job {job.title} added.", "success")
+            flash(_("Job %(title)s added.", title=job.title), "success")
             return redirect(url_for("desk.new_application", job=job.id), code=303)
     else:
         form = {"client_id": request.args.get("client", ""), "promise_days": "5"}
@@ -258,7 +262,7 @@ def new_job():
     return render_template(
         "admin/job_new.html", form=form, errors=errors, stage_rows=stage_rows,
         clients=list_clients(session=session), recruiters=list_recruiters(session=session),
-        outcomes=list(Outcome),
+        outcomes=list(Outcome), outcome_names={key: _(name) for key, name in OUTCOME_NAMES.items()},
     ), 422 if errors else 200
 
 
@@ -268,11 +272,13 @@ def _auto_notice_days(raw: str) -> int | None:
     try:
         return int(raw)
     except ValueError:
-        raise InputError("auto_notice_days", "a whole number of business days, or empty") from None
+        raise InputError(
+            "auto_notice_days", N_("a whole number of business days, or empty")
+        ) from None
 
 
 def _promise_days(raw: str) -> int:
     try:
         return int(raw)
     except ValueError:
-        raise InputError("promise_days", "a whole number of business days") from None
+        raise InputError("promise_days", N_("a whole number of business days")) from None

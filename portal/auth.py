@@ -14,6 +14,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import (
     LoginManager,
@@ -27,21 +28,24 @@ from flask_login.utils import _user_context_processor
 from sqlmodel import select
 
 from portal.db import get_session
-from portal.models import Recruiter
-from portal.services import InputError
+from portal.i18n import error_text
+from portal.models import LANGUAGES, Recruiter
+from portal.services import N_, InputError
 from portal.services.audit import record
 from portal.services.recruiters import (
     MIN_PASSWORD_LENGTH,
     authenticate,
     change_password,
     normalise_email,
+    set_recruiter_language,
 )
 from portal.web import limiter
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please sign in to see the desk."
+login_manager.login_message = N_("Please sign in to see the desk.")
+login_manager.localize_callback = _
 login_manager.session_protection = "strong"
 # No remember-me cookie: a session ends with the browser, on logout and on a password change.
 
@@ -212,7 +216,7 @@ def password():
             )
         except InputError as error:
             session.rollback()
-            errors[error.field] = error.message
+            errors[error.field] = error_text(error.message)
         else:
             record(session=session, action="password.changed", actor_id=recruiter.id,
                    subject=f"recruiter:{recruiter.id}")
@@ -225,6 +229,32 @@ def password():
     return render_template(
         "auth/password.html", errors=errors, min_length=MIN_PASSWORD_LENGTH
     ), 422 if errors else 200
+
+
+@bp.route("/me", methods=["GET", "POST"])
+@login_required
+def me():
+    """The signed-in recruiter's own settings: the language of the desk and of their emails."""
+    session = get_session()
+    recruiter = session.get(Recruiter, current_user.id)
+    error = None
+    if request.method == "POST":
+        try:
+            set_recruiter_language(
+                session=session, recruiter=recruiter, language=request.form.get("language", "")
+            )
+        except InputError as refused:
+            session.rollback()
+            error = error_text(refused.message)
+        else:
+            session.commit()
+            with force_locale(recruiter.language):
+                flash(_("Your settings are saved."), "success")
+            return redirect(url_for("auth.me"), code=303)
+    return render_template(
+        "auth/me.html", recruiter=recruiter, languages=LANGUAGES, error=error,
+        chosen=request.form.get("language", recruiter.language),
+    ), 422 if error else 200
 
 
 def admin_required() -> None:

@@ -7,20 +7,21 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import clock
 from portal.db import get_session
 from portal.desk_bulk import bulk_context
+from portal.i18n import error_text
 from portal.models import Application, OutboxMessage, Recruiter
 from portal.notifications import mail_domain
-from portal.services import InputError, NotFound
+from portal.services import N_, InputError, NotFound
 from portal.services.applications import (
     application_context,
     create_application,
@@ -48,10 +49,7 @@ bp = Blueprint("desk", __name__, url_prefix="/admin")
 @bp.before_request
 @login_required
 def _signed_in() -> None:
-    """Every desk page needs a signed-in recruiter."""
-    # The desk's screens are written in English for now; keep dates and relative times in
-    # the same language as the words around them (the digest emails follow Recruiter.language).
-    g.language = "en"
+    """Every desk page needs a signed-in recruiter; it speaks the recruiter's language."""
 
 
 def _audit(session, action: str, application: Application, detail: dict | None = None) -> None:
@@ -114,7 +112,7 @@ def _detail_context(application: Application, *, errors=None, form=None, message
         "status_url": status_url_for(application.id, application.token_version),
         "default_promise": default_promise(job=job, client=client),
         "today": clock.today(), "errors": errors or {}, "form": form or {},
-        "message": message,
+        "message": message, "swapped": bool(htmx),
     }
 
 
@@ -132,7 +130,7 @@ def _parse_promise(raw: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise InputError("promised_by", "a date as YYYY-MM-DD") from None
+        raise InputError("promised_by", N_("a date as YYYY-MM-DD")) from None
 
 
 def _submitted_promise() -> date | None:
@@ -169,7 +167,9 @@ def _desk_row(application: Application, message: str):
 
 def _failed(application: Application, error: InputError):
     form = request.form.to_dict()
-    context = _detail_context(application, errors={error.field: error.message}, form=form)
+    context = _detail_context(
+        application, errors={error.field: error_text(error.message)}, form=form
+    )
     template = "desk/_application_live.html" if htmx else "desk/application.html"
     return render_template(template, **context), 422
 
@@ -200,7 +200,7 @@ def post_application_update(application_id: int):
         _audit(session, "application.stage_change", application,
                detail={"from_stage_id": stage_before, "to_stage_id": application.stage_id})
     session.commit()
-    return _after_change(application, "Update posted.")
+    return _after_change(application, _("Update posted."))
 
 
 @bp.post("/applications/<id:application_id>/no-news")
@@ -215,11 +215,11 @@ def post_no_news(application_id: int):
     except InputError as error:
         session.rollback()
         if in_list:
-            abort(409, error.message)
+            abort(409, error_text(error.message))
         return _failed(application, error)
     _audit(session, "application.no_news", application)
     session.commit()
-    return _after_change(application, "“No news yet” sent.", row=in_list)
+    return _after_change(application, _("“No news yet” sent."), row=in_list)
 
 
 @bp.post("/applications/<id:application_id>/emails/<id:message_id>/resend")
@@ -233,7 +233,9 @@ def resend_email(application_id: int, message_id: int):
     resend(session=session, message=message, domain=mail_domain())
     _audit(session, "application.email_resent", application, detail={"message": message.id})
     session.commit()
-    return _after_change(application, f"“{message.subject}” queued to be sent again.")
+    return _after_change(
+        application, _("“%(subject)s” queued to be sent again.", subject=message.subject)
+    )
 
 
 @bp.post("/applications/<id:application_id>/link")
@@ -244,7 +246,9 @@ def revoke_application_link(application_id: int):
     version = revoke_link(session=session, application=application)
     _audit(session, "link.revoked", application, detail={"token_version": version})
     session.commit()
-    return _after_change(application, "Old link revoked. The new link is below; send it on.")
+    return _after_change(
+        application, _("Old link revoked. The new link is below; send it on.")
+    )
 
 
 @bp.route("/applications/new", methods=["GET", "POST"])
@@ -265,11 +269,11 @@ def new_application():
         except (InputError, NotFound) as error:
             session.rollback()
             field = getattr(error, "field", "job_id")
-            errors[field] = getattr(error, "message", str(error))
+            errors[field] = error_text(getattr(error, "message", str(error)))
         else:
             _audit(session, "application.created", application)
             session.commit()
-            flash(f"Application added for {application.name}.", "success")
+            flash(_("Application added for %(name)s.", name=application.name), "success")
             return redirect(
                 url_for("desk.application", application_id=application.id), code=303
             )

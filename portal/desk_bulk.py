@@ -9,8 +9,8 @@ swaps the refreshed list, with the result on top.
 from datetime import date
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from portal import clock
@@ -124,7 +124,8 @@ def _form_values() -> dict:
 
 def bulk_context(session) -> dict:
     """What the list's bulk form needs (the desk list adds it to its own context)."""
-    return {"actions": action_choices(), "stage_choices": stage_keys_in_use(session=session),
+    return {"actions": action_choices(),
+            "stage_choices": stage_keys_in_use(session=session, language=str(get_locale())),
             "max_bulk": MAX_BULK}
 
 

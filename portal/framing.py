@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, request
 
-from portal.services import InputError
+from portal.services import N_, InputError
 
 BASE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -34,18 +34,32 @@ def normalise_origin(raw: str) -> str:
     text = (raw or "").strip().rstrip("/")
     parts = urlsplit(text)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise InputError("embed_origins", f"{text!r} is not an origin like https://careers.example.com")
+        raise InputError(
+            "embed_origins", N_("%(text)s is not an origin like https://careers.example.com"),
+            text=repr(text),
+        )
     if parts.path or parts.query or parts.fragment or parts.username or parts.password:
-        raise InputError("embed_origins", f"{text!r}: an origin has no path, query or login")
+        raise InputError(
+            "embed_origins", N_("%(text)s: an origin has no path, query or login"),
+            text=repr(text),
+        )
     if any(char in text for char in " *'\";,"):
-        raise InputError("embed_origins", f"{text!r}: wildcards and quotes are not allowed")
+        raise InputError(
+            "embed_origins", N_("%(text)s: wildcards and quotes are not allowed"),
+            text=repr(text),
+        )
     host = parts.hostname
     if parts.scheme == "http" and host not in LOOPBACK_HOSTS:
-        raise InputError("embed_origins", f"{text!r}: only https origins may embed the widgets")
+        raise InputError(
+            "embed_origins", N_("%(text)s: only https origins may embed the widgets"),
+            text=repr(text),
+        )
     try:
         port = parts.port
     except ValueError:
-        raise InputError("embed_origins", f"{text!r}: the port is not a number") from None
+        raise InputError(
+            "embed_origins", N_("%(text)s: the port is not a number"), text=repr(text)
+        ) from None
     default_port = 443 if parts.scheme == "https" else 80
     shown_host = f"[{host}]" if ":" in host else host
     return f"{parts.scheme}://{shown_host}" + (f":{port}" if port and port != default_port else "")

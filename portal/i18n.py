@@ -18,15 +18,38 @@ _BABEL_LOCALES = {"en": "en_GB", "sv": "sv_SE"}
 
 
 def select_locale() -> str:
-    """The request's language: the candidate's (set by the view), the recruiter's, the browser's."""
+    """The request's language, first found of:
+
+    the candidate's application (set by the view on ``g.language``), an explicit choice
+    (``?lang=sv`` on a page without an application; forms post to their own URL, so it stays),
+    the signed-in recruiter's preference, the browser's Accept-Language.
+    """
     chosen = g.get("language")
     if chosen in LANGUAGES:
         return chosen
+    if request and request.args.get("lang") in LANGUAGES:
+        return request.args["lang"]
     from flask_login import current_user  # late: flask-login needs the app context
 
     if getattr(current_user, "is_authenticated", False) and current_user.language in LANGUAGES:
         return current_user.language
     return request.accept_languages.best_match(LANGUAGES, default="en") if request else "en"
+
+
+def error_text(message) -> str:
+    """A service's message (``portal.services.Message``) in the request's language.
+
+    Plain strings pass through unchanged, so callers need not know where a message came from.
+    """
+    template = getattr(message, "template", None)
+    if template is None:
+        return str(message) if message is not None else ""
+    return _(template, **message.params)
+
+
+def errors_text(errors: dict) -> dict[str, str]:
+    """``error_text`` for each field of an errors mapping."""
+    return {field: error_text(message) for field, message in errors.items()}
 
 
 def format_day(day: date | datetime | None, language: str, *, weekday: bool = False) -> str:
@@ -96,3 +119,10 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(_day_filter, "day")
     app.jinja_env.globals["current_language"] = _current_language
     app.add_template_filter(days_ago, "days_ago")
+    app.add_template_filter(error_text, "error_text")
+    app.jinja_env.globals["language_name"] = language_name
+
+
+def language_name(code: str) -> str:
+    """A language's name in the request's language ("Swedish" / "svenska")."""
+    return {"sv": _("Swedish"), "en": _("English")}.get(code, code)

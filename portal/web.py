@@ -1,6 +1,7 @@
 """Cross-cutting web concerns: security headers, CSRF, htmx, error pages, template globals."""
 
 from flask import Flask, render_template, request
+from flask_babel import gettext as _
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -47,7 +48,7 @@ def _error_page(status: int, template: str):
 
 
 def _csrf_failed(error: CSRFError):
-    message = "Your form expired or was sent from elsewhere. Reload the page and try again."
+    message = _("Your form expired or was sent from elsewhere. Reload the page and try again.")
     return render_template("errors/400.html", message=message), 400
 
 

@@ -11,16 +11,27 @@
     }
   });
 
-  // After an htmx swap that replaced a form region, move focus to its status message,
-  // so keyboard and screen-reader users land on the result of what they did.
-  document.addEventListener("htmx:afterSwap", function (event) {
+  // After an htmx swap that replaced a form region, move focus to the result of what the
+  // user did (the errors, or the message in the page's live region), so keyboard and
+  // screen-reader users land there. The status card's own polls never move focus, and the
+  // desk's filters keep focus in the field being typed in: their result count is announced.
+  function focusOn(element) {
+    if (!element.hasAttribute("tabindex")) { element.setAttribute("tabindex", "-1"); }
+    element.focus();
+  }
+  document.addEventListener("htmx:afterSettle", function (event) {
     var target = event.detail.target;
+    if (target && !target.isConnected && target.id) { target = document.getElementById(target.id); }
     if (!target || target.id === "status") { return; }
-    var focusable = target.querySelector(".form-errors, .live-message .flash, .row-message");
-    if (focusable) {
-      focusable.setAttribute("tabindex", "-1");
-      focusable.focus();
+    if (target.id === "desk-results") {
+      var region = document.getElementById("desk-results-status");
+      var count = document.getElementById("results-heading");
+      if (region && count) { region.textContent = count.textContent.trim(); }
+      return;
     }
+    var result = target.querySelector(".form-errors, .row-message, .flash, [role=alert]") ||
+      document.querySelector("#live-message .flash");
+    if (result) { focusOn(result); }
   });
 
   // "Copy link" buttons: shown only when the clipboard is available.
@@ -34,7 +45,7 @@
         var field = document.querySelector(button.dataset.copy);
         navigator.clipboard.writeText(field.value).then(function () {
           var original = button.textContent;
-          button.textContent = "Copied";
+          button.textContent = button.dataset.copied || "Copied";
           setTimeout(function () { button.textContent = original; }, 2000);
         });
       });

@@ -244,13 +244,14 @@ def test_recruiter_page_shows_what_the_candidate_did(app, client, session, peopl
     desk.post("/admin/login", data={"email": recruiter.email, "password": PASSWORD})
     words = text_of(desk.get(f"/admin/applications/{application.id}").text)
 
-    assert "Candidate asked" in words
+    # Rita works in Swedish, so her desk speaks Swedish.
+    assert "Kandidaten frågade" in words
     assert "Can I start in March?" in words
-    assert "Candidate is still interested" in words
-    assert "Candidate withdrew · Stage → Withdrawn" in words
+    assert "Kandidaten är fortfarande intresserad" in words
+    assert "Kandidaten återkallade ansökan · Steg → Återkallad" in words
     assert "I moved abroad." in words
-    assert words.count("From the candidate") == 3
-    assert "Sam Lind · Candidate asked" in words
+    assert words.count("Från kandidaten") == 3
+    assert "Sam Lind · Kandidaten frågade" in words
 
 
 @pytest.mark.parametrize("action", ["question", "still-interested", "withdraw"])

@@ -55,6 +55,7 @@ ROLES = {
     "admin.remove_logo": "admin",
     "auth.login": "public",
     "auth.logout": "recruiter",
+    "auth.me": "recruiter",
     "auth.password": "recruiter",
     "brand.logo": "public",
     "brand.theme": "public",

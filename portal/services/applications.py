@@ -8,7 +8,7 @@ from portal.business_days import add_business_days
 from portal.clock import local_date, now, today
 from portal.models import LANGUAGES, Application, Client, Job, Recruiter, Stage, Update, UpdateKind
 from portal.notifications import queue_acknowledgement
-from portal.services import InputError, NotFound
+from portal.services import N_, InputError, NotFound
 from portal.services.catalog import get_job, job_stages
 from portal.services.recruiters import normalise_email
 from portal.services.webhooks import emit_application_created
@@ -31,24 +31,27 @@ def create_application(
     """
     job = get_job(session=session, job_id=job_id) if job_id else None
     if job is None:
-        raise InputError("job_id", "choose a job")
+        raise InputError("job_id", N_("choose a job"))
     client = session.get(Client, job.client_id)
     name = (name or "").strip()
     if not name:
-        raise InputError("name", "the candidate's name is needed")
+        raise InputError("name", N_("the candidate's name is needed"))
     if len(name) > 120:
-        raise InputError("name", "at most 120 characters")
+        raise InputError("name", N_("at most %(count)d characters"), count=120)
     email = normalise_email(email)
     language = language or client.default_language
     if language not in LANGUAGES:
-        raise InputError("language", f"one of {', '.join(LANGUAGES)}")
+        raise InputError("language", N_("one of %(choices)s"), choices=", ".join(LANGUAGES))
     stages = job_stages(session=session, job_id=job.id)
     stage = stages[0]
     if stage_key:
         matches = [s for s in stages if s.key == stage_key]
         if not matches:
             known = ", ".join(s.key for s in stages)
-            raise InputError("stage", f"unknown stage {stage_key!r} (known: {known})")
+            raise InputError(
+                "stage", N_("unknown stage %(key)s (known: %(known)s)"),
+                key=repr(stage_key), known=known,
+            )
         stage = matches[0]
     duplicate = session.exec(
         select(Application.id).where(
@@ -56,7 +59,10 @@ def create_application(
         )
     ).first()
     if duplicate is not None:
-        raise InputError("email", f"{email} already applied for this job (application {duplicate})")
+        raise InputError(
+            "email", N_("%(email)s already applied for this job (application %(id)d)"),
+            email=email, id=duplicate,
+        )
     moment = at or now()
     promised_by = None if stage.is_terminal else default_promise(
         job=job, client=client, start=local_date(moment)

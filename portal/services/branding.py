@@ -17,7 +17,7 @@ from sqlmodel import Session
 from portal.clock import now
 from portal.framing import LOOPBACK_HOSTS, normalise_origin
 from portal.models import Client
-from portal.services import InputError
+from portal.services import N_, InputError, Message
 from portal.services.catalog import clean_client_name, clean_country, clean_language
 
 MIN_CONTRAST = 4.5
@@ -79,7 +79,8 @@ def clean_accent_color(raw: str) -> str | None:
     match = HEX_COLOUR.match(text)
     if match is None:
         raise InputError(
-            "accent_color", f"{text!r} is not a colour like #0b5d66 (# and six hex digits)"
+            "accent_color", N_("%(text)s is not a colour like #0b5d66 (# and six hex digits)"),
+            text=repr(text),
         )
     digits = match[1].lower()
     if len(digits) == 3:
@@ -91,8 +92,9 @@ def clean_accent_color(raw: str) -> str | None:
         shown = f"{min(round(ratio, 2), MIN_CONTRAST - 0.01):.2f}".rstrip("0").rstrip(".")
         raise InputError(
             "accent_color",
-            f"contrast with white text is {shown}:1; it must be at least {MIN_CONTRAST}:1 — "
-            "choose a darker colour",
+            N_("contrast with white text is %(ratio)s:1; it must be at least %(minimum)s:1 — "
+               "choose a darker colour"),
+            ratio=shown, minimum=str(MIN_CONTRAST),
         )
     return colour
 
@@ -106,22 +108,32 @@ def clean_https_url(raw: str, *, field: str, fragment_allowed: bool = True) -> s
     if not text:
         return None
     if len(text) > MAX_URL_LENGTH:
-        raise InputError(field, f"at most {MAX_URL_LENGTH} characters (this one has {len(text)})")
+        raise InputError(
+            field, N_("at most %(limit)d characters (this one has %(count)d)"),
+            limit=MAX_URL_LENGTH, count=len(text),
+        )
     if any(char.isspace() or ord(char) < 32 or ord(char) == 127 for char in text):
-        raise InputError(field, "a web address has no spaces or control characters")
+        raise InputError(field, N_("a web address has no spaces or control characters"))
     parts = urlsplit(text)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise InputError(field, f"{text!r} is not a web address like https://example.com/privacy")
+        raise InputError(
+            field, N_("%(text)s is not a web address like https://example.com/privacy"),
+            text=repr(text),
+        )
     if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
-        raise InputError(field, "the address must start with https:// (http only for localhost)")
+        raise InputError(
+            field, N_("the address must start with https:// (http only for localhost)")
+        )
     if parts.username is not None or parts.password is not None:
-        raise InputError(field, "the address must not contain a login")
+        raise InputError(field, N_("the address must not contain a login"))
     try:
         parts.port  # noqa: B018 - validates the port
     except ValueError:
-        raise InputError(field, "the port is not a number") from None
+        raise InputError(field, N_("the port is not a number")) from None
     if parts.fragment and not fragment_allowed:
-        raise InputError(field, "leave out the #… part: the portal adds #t=<token> itself")
+        raise InputError(
+            field, N_("leave out the #… part: the portal adds #t=<token> itself")
+        )
     return text
 
 
@@ -136,7 +148,8 @@ def clean_embed_origins(text: str) -> list[str]:
             origins.append(origin)
     if len(origins) > MAX_EMBED_ORIGINS:
         raise InputError(
-            "embed_origins", f"at most {MAX_EMBED_ORIGINS} origins ({len(origins)} given)"
+            "embed_origins", N_("at most %(limit)d origins (%(count)d given)"),
+            limit=MAX_EMBED_ORIGINS, count=len(origins),
         )
     return origins
 
@@ -176,9 +189,10 @@ def update_client_settings(
         origin = _origin_of(status_page)
         if origin not in cleaned["embed_origins"]:
             # The status widget on that page could not load, and candidates' links go there.
-            errors["status_page_url"] = (
-                f"add {origin} to the allowed embed origins, or the status widget on this page "
-                "cannot load"
+            errors["status_page_url"] = Message(
+                N_("add %(origin)s to the allowed embed origins, or the status widget on this "
+                   "page cannot load"),
+                origin=origin,
             )
     if errors:
         raise ClientSettingsError(errors)
@@ -257,35 +271,42 @@ def detect_logo_type(data: bytes, filename: str = "") -> tuple[str, tuple[int, i
         if matches(data):
             size = size_of(data)
             if size is None:
-                raise InputError("logo", f"the file looks like a {label} but is damaged")
+                raise InputError(
+                    "logo", N_("the file looks like a %(kind)s but is damaged"), kind=label
+                )
             return mime, size
     start = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if start.startswith(b"<"):
-        kind = "an SVG image" if b"<svg" in data[:4096].lower() else "markup (HTML or XML)"
-        raise InputError(
-            "logo", f"{filename or 'the file'} is {kind}, which can carry scripts; "
-            "upload a PNG, JPEG or WebP image",
+        message = (
+            N_("%(name)s is an SVG image, which can carry scripts; upload a PNG, JPEG or WebP "
+               "image")
+            if b"<svg" in data[:4096].lower()
+            else N_("%(name)s is markup (HTML or XML), which can carry scripts; upload a PNG, "
+                    "JPEG or WebP image")
         )
+        raise InputError("logo", message, name=filename or "the file")
     raise InputError(
-        "logo", f"{filename or 'the file'} is not a PNG, JPEG or WebP image "
-        "(the file's contents were checked, not its name)",
+        "logo", N_("%(name)s is not a PNG, JPEG or WebP image "
+                   "(the file's contents were checked, not its name)"),
+        name=filename or "the file",
     )
 
 
 def set_client_logo(*, session: Session, client: Client, data: bytes, filename: str) -> Client:
     """Store a PNG, JPEG or WebP logo of at most 512 KiB, its type taken from its own bytes."""
     if not data:
-        raise InputError("logo", "the file is empty; choose an image file")
+        raise InputError("logo", N_("the file is empty; choose an image file"))
     if len(data) > MAX_LOGO_BYTES:
         raise InputError(
-            "logo", f"the file is {len(data) // 1024} KiB; a logo may be at most "
-            f"{MAX_LOGO_BYTES // 1024} KiB",
+            "logo", N_("the file is %(size)d KiB; a logo may be at most %(limit)d KiB"),
+            size=len(data) // 1024, limit=MAX_LOGO_BYTES // 1024,
         )
     mime, (width, height) = detect_logo_type(data, filename)
     if not (1 <= width <= MAX_LOGO_SIDE and 1 <= height <= MAX_LOGO_SIDE):
         raise InputError(
-            "logo", f"the image is {width}×{height} pixels; each side must be between 1 and "
-            f"{MAX_LOGO_SIDE}",
+            "logo", N_("the image is %(width)d×%(height)d pixels; each side must be between 1 "
+                       "and %(limit)d"),
+            width=width, height=height, limit=MAX_LOGO_SIDE,
         )
     client.logo = data
     client.logo_type = mime

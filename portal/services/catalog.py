@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from portal.clock import now
 from portal.models import LANGUAGES, Client, Job, Recruiter, Stage
-from portal.services import InputError, NotFound
+from portal.services import N_, InputError, NotFound
 from portal.services.pipelines import DEFAULT_PIPELINE, StageSpec, validate_pipeline
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
@@ -23,9 +23,9 @@ def clean_client_name(name: str) -> str:
     """A client's display name, trimmed, or InputError."""
     name = (name or "").strip()
     if not name:
-        raise InputError("name", "a client needs a name")
+        raise InputError("name", N_("a client needs a name"))
     if len(name) > 120:
-        raise InputError("name", "at most 120 characters")
+        raise InputError("name", N_("at most %(count)d characters"), count=120)
     return name
 
 
@@ -33,14 +33,16 @@ def clean_country(country: str) -> str:
     """A two-letter country code in upper case (its holidays are skipped), or InputError."""
     country = (country or "SE").strip().upper()
     if not re.fullmatch(r"[A-Z]{2}", country):
-        raise InputError("country", "a two-letter country code such as SE")
+        raise InputError("country", N_("a two-letter country code such as SE"))
     return country
 
 
 def clean_language(language: str) -> str:
     """One of the candidate languages, or InputError."""
     if language not in LANGUAGES:
-        raise InputError("default_language", f"one of {', '.join(LANGUAGES)}")
+        raise InputError(
+            "default_language", N_("one of %(choices)s"), choices=", ".join(LANGUAGES)
+        )
     return language
 
 
@@ -52,9 +54,13 @@ def create_client(
     name = clean_client_name(name)
     slug = (slug or "").strip().lower() or slugify(name)
     if not SLUG.match(slug):
-        raise InputError("slug", "lower-case letters, digits and dashes only (at most 60)")
+        raise InputError(
+            "slug", N_("lower-case letters, digits and dashes only (at most 60)")
+        )
     if session.exec(select(Client.id).where(Client.slug == slug)).first() is not None:
-        raise InputError("slug", f"{slug!r} is already taken by another client")
+        raise InputError(
+            "slug", N_("%(slug)s is already taken by another client"), slug=repr(slug)
+        )
     country = clean_country(country)
     default_language = clean_language(default_language)
     client = Client(name=name, slug=slug, country=country, default_language=default_language)
@@ -70,18 +76,20 @@ def create_job(
 ) -> Job:
     """Create a job with the default pipeline or the given stages."""
     if session.get(Client, client_id) is None:
-        raise InputError("client_id", f"no client with id {client_id}")
+        raise InputError("client_id", N_("no client with id %(id)d"), id=client_id)
     title = (title or "").strip()
     if not title:
-        raise InputError("title", "a job needs a title")
+        raise InputError("title", N_("a job needs a title"))
     if len(title) > 160:
-        raise InputError("title", "at most 160 characters")
+        raise InputError("title", N_("at most %(count)d characters"), count=160)
     if owner_id is not None and session.get(Recruiter, owner_id) is None:
-        raise InputError("owner_id", f"no recruiter with id {owner_id}")
+        raise InputError("owner_id", N_("no recruiter with id %(id)d"), id=owner_id)
     if not 1 <= promise_days <= 60:
-        raise InputError("promise_days", "between 1 and 60 business days")
+        raise InputError("promise_days", N_("between 1 and 60 business days"))
     if auto_notice_days is not None and not 1 <= auto_notice_days <= 30:
-        raise InputError("auto_notice_days", "between 1 and 30 business days, or empty for off")
+        raise InputError(
+            "auto_notice_days", N_("between 1 and 30 business days, or empty for off")
+        )
     specs = validate_pipeline(list(stages) if stages else list(DEFAULT_PIPELINE))
     job = Job(client_id=client_id, title=title, owner_id=owner_id, promise_days=promise_days,
               auto_notice_days=auto_notice_days)
@@ -114,7 +122,10 @@ def stage_by_key(*, session: Session, job_id: int, key: str) -> Stage:
         if stage.key == key:
             return stage
     known = ", ".join(stage.key for stage in stages)
-    raise InputError("stage", f"unknown stage {key!r} for this job (known: {known})")
+    raise InputError(
+        "stage", N_("unknown stage %(key)s for this job (known: %(known)s)"),
+        key=repr(key), known=known,
+    )
 
 
 def get_job(*, session: Session, job_id: int) -> Job:

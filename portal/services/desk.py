@@ -168,10 +168,11 @@ def _filtered(statement, desk_filter: DeskFilter):
     return statement
 
 
-def stage_keys_in_use(*, session: Session) -> list[tuple[str, str]]:
-    """Distinct stage keys with an English label, for the stage filter."""
+def stage_keys_in_use(*, session: Session, language: str = "en") -> list[tuple[str, str]]:
+    """Distinct stage keys with their label in ``language`` (else English), for the filter."""
     rows = session.execute(select(Stage.key, Stage.label).order_by(Stage.position)).all()
     seen: dict[str, str] = {}
     for key, label in rows:
-        seen.setdefault(key, (label or {}).get("en", key))
+        label = label or {}
+        seen.setdefault(key, label.get(language) or label.get("en") or key)
     return list(seen.items())

@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass, field
 
 from portal.models import Outcome
-from portal.services import InputError
+from portal.services import N_, InputError
 
 STAGE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -120,24 +120,37 @@ DEFAULT_PIPELINE: tuple[StageSpec, ...] = (
 def validate_pipeline(stages: list[StageSpec]) -> list[StageSpec]:
     """Check a pipeline: keys well-formed and unique, labels present, one open stage at least."""
     if not stages:
-        raise InputError("stages", "a job needs at least one stage")
+        raise InputError("stages", N_("a job needs at least one stage"))
     seen: set[str] = set()
     for number, stage in enumerate(stages, start=1):
         if not STAGE_KEY.match(stage.key):
             raise InputError(
                 "stages",
-                f"stage {number}: key {stage.key!r} must be lower-case letters, digits or _ "
-                "(starting with a letter, at most 40)",
+                N_("stage %(number)d: key %(key)s must be lower-case letters, digits or _ "
+                   "(starting with a letter, at most 40)"),
+                number=number, key=repr(stage.key),
             )
         if stage.key in seen:
-            raise InputError("stages", f"stage {number}: key {stage.key!r} is used twice")
+            raise InputError(
+                "stages", N_("stage %(number)d: key %(key)s is used twice"),
+                number=number, key=repr(stage.key),
+            )
         seen.add(stage.key)
         if not (stage.label.get("en") or "").strip():
-            raise InputError("stages", f"stage {number} ({stage.key}): an English label is needed")
+            raise InputError(
+                "stages", N_("stage %(number)d (%(key)s): an English label is needed"),
+                number=number, key=stage.key,
+            )
         if any(len(text) > 160 for text in stage.label.values()):
-            raise InputError("stages", f"stage {number} ({stage.key}): label longer than 160")
+            raise InputError(
+                "stages", N_("stage %(number)d (%(key)s): label longer than 160"),
+                number=number, key=stage.key,
+            )
         if any(len(text) > 1000 for text in stage.guidance.values()):
-            raise InputError("stages", f"stage {number} ({stage.key}): text longer than 1000")
+            raise InputError(
+                "stages", N_("stage %(number)d (%(key)s): text longer than 1000"),
+                number=number, key=stage.key,
+            )
     if stages[0].is_terminal:
-        raise InputError("stages", "the first stage cannot be a closing one")
+        raise InputError("stages", N_("the first stage cannot be a closing one"))
     return stages

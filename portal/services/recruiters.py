@@ -5,11 +5,10 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import gettext as _
 from sqlmodel import Session, func, select
 
 from portal.models import LANGUAGES, Recruiter, Role
-from portal.services import InputError
+from portal.services import N_, InputError
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
@@ -23,7 +22,9 @@ def normalise_email(raw: str, field: str = "email") -> str:
     try:
         return validate_email((raw or "").strip(), check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise InputError(field, f"not a valid email address ({exc})") from None
+        raise InputError(
+            field, N_("not a valid email address (%(reason)s)"), reason=str(exc)
+        ) from None
 
 
 _PADDING = "0123456789!@#$%^&*()_-+=.,?~ "
@@ -46,18 +47,18 @@ def check_password_strength(password: str, *, email: str = "", name: str = "") -
     (ASVS 5.0 V6.2: at least 12 characters, no composition rules, a common-password list)."""
     password = password or ""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InputError("password", _("at least %(count)d characters", count=MIN_PASSWORD_LENGTH))
+        raise InputError("password", N_("at least %(count)d characters"), count=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise InputError("password", _("at most %(count)d characters", count=MAX_PASSWORD_LENGTH))
+        raise InputError("password", N_("at most %(count)d characters"), count=MAX_PASSWORD_LENGTH)
     folded = password.lower()
     # "Summer2024!" is "summer" with a year and a bang: strip digits and symbols at the ends.
     base = folded.strip().strip(_PADDING)
     if folded in common_passwords() or base in common_passwords() or len(set(folded)) < 4:
-        raise InputError("password", _("this is one of the most common passwords; choose another"))
+        raise InputError("password", N_("this is one of the most common passwords; choose another"))
     personal = {email.strip().lower(), email.strip().lower().partition("@")[0],
                 name.strip().lower()}
     if folded in personal - {""}:
-        raise InputError("password", _("a password must not be your name or email address"))
+        raise InputError("password", N_("a password must not be your name or email address"))
 
 
 def create_recruiter(
@@ -68,17 +69,17 @@ def create_recruiter(
     email = normalise_email(email)
     name = (name or "").strip()
     if not name:
-        raise InputError("name", "a recruiter needs a name")
+        raise InputError("name", N_("a recruiter needs a name"))
     if len(name) > 120:
-        raise InputError("name", "at most 120 characters")
+        raise InputError("name", N_("at most %(count)d characters"), count=120)
     if language not in LANGUAGES:
-        raise InputError("language", f"one of {', '.join(LANGUAGES)}")
+        raise InputError("language", N_("one of %(choices)s"), choices=", ".join(LANGUAGES))
     check_password_strength(password, email=email, name=name)
     taken = session.exec(
         select(Recruiter.id).where(func.lower(Recruiter.email) == email.lower())
     ).first()
     if taken is not None:
-        raise InputError("email", f"{email} already has a login")
+        raise InputError("email", N_("%(email)s already has a login"), email=email)
     recruiter = Recruiter(
         email=email, name=name, password_hash=_hasher.hash(password),
         role=Role.ADMIN if admin else Role.RECRUITER, language=language,
@@ -125,12 +126,12 @@ def change_password(
     session cookie of this recruiter stops working (the caller signs the current one in again).
     """
     if not verify_password(recruiter, current):
-        raise InputError("current_password", _("that is not your current password"))
+        raise InputError("current_password", N_("that is not your current password"))
     check_password_strength(new, email=recruiter.email, name=recruiter.name)
     if new != confirm:
-        raise InputError("confirm_password", _("the two new passwords differ"))
+        raise InputError("confirm_password", N_("the two new passwords differ"))
     if new == current:
-        raise InputError("password", _("choose a password different from the current one"))
+        raise InputError("password", N_("choose a password different from the current one"))
     recruiter.password_hash = _hasher.hash(new)
     recruiter.session_version += 1
     session.add(recruiter)
@@ -149,4 +150,14 @@ def set_recruiter_access(
         recruiter.session_version += 1
         session.add(recruiter)
         session.flush()
+    return recruiter
+
+
+def set_recruiter_language(*, session: Session, recruiter: Recruiter, language: str) -> Recruiter:
+    """The language of the recruiter's desk screens and digest emails."""
+    if language not in LANGUAGES:
+        raise InputError("language", N_("one of %(choices)s"), choices=", ".join(LANGUAGES))
+    recruiter.language = language
+    session.add(recruiter)
+    session.flush()
     return recruiter

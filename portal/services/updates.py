@@ -9,7 +9,7 @@ from portal.clock import local_date, now
 from portal.i18n import format_day
 from portal.models import Application, Client, Job, Recruiter, Stage, Update, UpdateKind
 from portal.notifications import queue_update_email
-from portal.services import InputError
+from portal.services import N_, InputError
 from portal.services.applications import application_context, default_promise
 from portal.services.catalog import stage_by_key
 from portal.services.webhooks import emit_application_event
@@ -34,7 +34,10 @@ NO_NEWS_NOTES = {
 def _clean(text: str | None, field: str) -> str | None:
     text = (text or "").strip()
     if len(text) > MAX_NOTE_LENGTH:
-        raise InputError(field, f"at most {MAX_NOTE_LENGTH} characters (this one has {len(text)})")
+        raise InputError(
+            field, N_("at most %(limit)d characters (this one has %(count)d)"),
+            limit=MAX_NOTE_LENGTH, count=len(text),
+        )
     return text or None
 
 
@@ -60,10 +63,13 @@ def post_update(
     if stage_key and stage_key != current_stage.key:
         new_stage = stage_by_key(session=session, job_id=job.id, key=stage_key)
     if promised_by is not None and promised_by < day:
-        raise InputError("promised_by", "the next update cannot be promised for a past date")
+        raise InputError(
+            "promised_by", N_("the next update cannot be promised for a past date")
+        )
     if not (new_stage or public_note or internal_note or promised_by):
         raise InputError(
-            "public_note", "nothing to post: change the stage, write a note or set a promise"
+            "public_note",
+            N_("nothing to post: change the stage, write a note or set a promise"),
         )
     if kind is None:
         if new_stage:
@@ -123,7 +129,9 @@ def post_no_news_update(
 ) -> Update:
     """One click: tell the candidate there is no news yet, and move the promise."""
     if not application.is_open:
-        raise InputError("stage", "this application is closed; there is no promise to keep")
+        raise InputError(
+            "stage", N_("this application is closed; there is no promise to keep")
+        )
     job = session.get(Job, application.job_id)
     client = session.get(Client, application.client_id)
     start = local_date(at) if at else None
