@@ -205,9 +205,10 @@ def init_app(app: Flask) -> None:
     """Register the portal's commands on the app's CLI."""
     from portal.cli_promises import outbox_group, remind_command
     from portal.demo import demo_command
+    from portal.seed import seed_command
 
     for command in (recruiters_group, applications_group, updates_group, link, demo_command,
-                    outbox_group, remind_command):
+                    outbox_group, remind_command, seed_command):
         app.cli.add_command(command)
 
 

@@ -29,6 +29,7 @@ from portal.services.applications import (
 )
 from portal.services.catalog import job_stages, list_clients, list_jobs
 from portal.services.desk import (
+    COUNT_LIMIT,
     STATUSES,
     DeskFilter,
     count_desk,
@@ -79,7 +80,7 @@ def index():
     context = {
         "page": page, "desk_filter": desk_filter, "today": clock.today(),
         "total": count_desk(session=session, desk_filter=desk_filter),
-        "after": request.args.get("after"),
+        "after": request.args.get("after"), "count_limit": COUNT_LIMIT,
     }
     if htmx and htmx.target == "desk-results":
         return render_template("desk/_results.html", **context), 200, {"Vary": "HX-Request"}
