@@ -1,17 +1,23 @@
 """The database engine (one per app) and the session (one per request, on ``g``)."""
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
+T = TypeVar("T")
 
-def make_engine(url: str) -> Engine:
+
+def make_engine(url: str, *, pre_ping: bool = True) -> Engine:
     """An engine for SQLite (WAL, foreign keys, busy timeout) or PostgreSQL (pre-ping)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    return create_engine(url, pool_pre_ping=pre_ping, pool_size=5, max_overflow=10)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -40,14 +46,45 @@ def get_session() -> Session:
     return g.db_session
 
 
+def read_connection() -> Connection:
+    """The request's connection for plain reads (the status page): autocommit, so PostgreSQL
+    needs no BEGIN and ROLLBACK round trips, and without a pre-ping per checkout; a connection
+    that died with the server is retried once by ``run_read``."""
+    if "db_read" not in g:
+        engine = current_app.extensions["portal.read_engine"]
+        g.db_read = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    return g.db_read
+
+
+def run_read(read: Callable[[Connection], T]) -> T:
+    """``read(connection)`` on the read connection, once more on a fresh connection when the
+    first one turns out to be dead (a database restart since it was pooled): the pool then
+    drops every connection of the old server, and the request succeeds."""
+    try:
+        return read(read_connection())
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        g.pop("db_read").close()
+    return read(read_connection())
+
+
 def close_session(_exc: BaseException | None = None) -> None:
     """Close the request's session, rolling back anything uncommitted."""
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+    connection = g.pop("db_read", None)
+    if connection is not None:
+        connection.close()
 
 
 def init_app(app: Flask) -> None:
-    """Create the engine and close the session after every request and CLI command."""
-    app.extensions["portal.engine"] = make_engine(app.config["DATABASE_URL"])
+    """Create the engines and close the session after every request and CLI command."""
+    url = app.config["DATABASE_URL"]
+    engine = app.extensions["portal.engine"] = make_engine(url)
+    # SQLite has no server to lose: one engine serves both.
+    app.extensions["portal.read_engine"] = (
+        engine if url.startswith("sqlite") else make_engine(url, pre_ping=False)
+    )
     app.teardown_appcontext(close_session)
