@@ -52,7 +52,12 @@ def read_connection() -> Connection:
     that died with the server is retried once by ``run_read``."""
     if "db_read" not in g:
         engine = current_app.extensions["portal.read_engine"]
-        g.db_read = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        connection = engine.connect()
+        if engine.dialect.name != "sqlite":
+            # (pysqlite never opens a transaction for a SELECT, and switching its isolation
+            # level back at check-in would cost a PRAGMA per request.)
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        g.db_read = connection
     return g.db_read
 
 
