@@ -122,6 +122,7 @@ def seeded(url: str, count: int) -> str:
     """Seed ``url`` with ``count`` applications unless it already holds exactly that many."""
     existing = application_count(url)
     if existing == count:
+        flask_cli(url, "db", "upgrade")  # a database seeded by an earlier release
         return f"reused ({count:,} applications)"
     if existing:
         raise SystemExit(f"{url} holds {existing:,} applications, not {count:,}: remove it")
