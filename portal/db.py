@@ -1,23 +1,45 @@
 """The database engine (one per app) and the session (one per request, on ``g``)."""
 
 from collections.abc import Callable
+from contextvars import ContextVar
+from functools import partial
 from typing import TypeVar
 
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlmodel import Session
 
 T = TypeVar("T")
 
 
-def make_engine(url: str, *, pre_ping: bool = True) -> Engine:
+def make_engine(url: str) -> Engine:
     """An engine for SQLite (WAL, foreign keys, busy timeout) or PostgreSQL (pre-ping)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=pre_ping, pool_size=5, max_overflow=10)
+    engine = create_engine(url, pool_size=5, max_overflow=10)
+    # SQLAlchemy's pool_pre_ping, except for the status page's reads (see read_connection).
+    event.listen(engine, "checkout", partial(_ping_on_checkout, engine.dialect))
+    return engine
+
+
+# Set while the status page checks out its connection: no ping round trip on the hot path.
+_SKIP_PING: ContextVar[bool] = ContextVar("portal_skip_ping", default=False)
+
+
+def _ping_on_checkout(dialect, dbapi_connection, _record, _proxy) -> None:
+    """Pessimistic disconnect handling: a pooled connection whose server went away (a
+    restart) is replaced before anyone uses it."""
+    if _SKIP_PING.get():
+        return
+    try:
+        alive = dialect.do_ping(dbapi_connection)
+    except Exception as error:  # noqa: BLE001 - any failure means "not usable"
+        raise DisconnectionError(str(error)) from error
+    if not alive:
+        raise DisconnectionError("the connection did not answer a ping")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -47,12 +69,16 @@ def get_session() -> Session:
 
 
 def read_connection() -> Connection:
-    """The request's connection for plain reads (the status page): autocommit, so PostgreSQL
-    needs no BEGIN and ROLLBACK round trips, and without a pre-ping per checkout; a connection
-    that died with the server is retried once by ``run_read``."""
+    """The request's connection for plain reads (the status page): checked out without a
+    ping, and autocommit, so PostgreSQL needs no BEGIN and ROLLBACK round trips either. A
+    connection that died with its server is retried once by ``run_read``."""
     if "db_read" not in g:
-        engine = current_app.extensions["portal.read_engine"]
-        connection = engine.connect()
+        engine = get_engine()
+        skipping = _SKIP_PING.set(True)
+        try:
+            connection = engine.connect()
+        finally:
+            _SKIP_PING.reset(skipping)
         if engine.dialect.name != "sqlite":
             # (pysqlite never opens a transaction for a SELECT, and switching its isolation
             # level back at check-in would cost a PRAGMA per request.)
@@ -85,11 +111,6 @@ def close_session(_exc: BaseException | None = None) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Create the engines and close the session after every request and CLI command."""
-    url = app.config["DATABASE_URL"]
-    engine = app.extensions["portal.engine"] = make_engine(url)
-    # SQLite has no server to lose: one engine serves both.
-    app.extensions["portal.read_engine"] = (
-        engine if url.startswith("sqlite") else make_engine(url, pre_ping=False)
-    )
+    """Create the engine and close the session after every request and CLI command."""
+    app.extensions["portal.engine"] = make_engine(app.config["DATABASE_URL"])
     app.teardown_appcontext(close_session)
