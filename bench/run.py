@@ -279,10 +279,12 @@ def web_rows(url: str, args, workdir: Path) -> tuple[list[Row], dict]:
             runs[f"bare/{name}"] = wrk(bare_base, bare_script, args.duration, args.connections)
             runs[name] = wrk(app_base, script, args.duration, args.connections)
             served += runs[name]["requests"]
-        # Memory after --rss-requests requests in all: keep loading the status page.
+        # Memory after --rss-requests requests in all: keep loading pages and polls in turn.
+        scripts = [page_script, poll_script]
         while served < args.rss_requests:
-            run = wrk(app_base, page_script, 10, args.connections)
-            served += run["requests"] + 0
+            run = wrk(app_base, scripts[0], 10, args.connections)
+            scripts.reverse()
+            served += run["requests"]
         rss = worker_rss_mb(servers[0])
     finally:
         for server in servers:
