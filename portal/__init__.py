@@ -15,7 +15,9 @@ def _asset_folder(name: str) -> str:
 
 def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
     """Build the app: configuration, database, extensions and blueprints."""
-    app = Flask(
+    from portal.hotpath import PortalFlask
+
+    app = PortalFlask(
         __name__,
         instance_relative_config=True,
         template_folder=_asset_folder("templates"),
@@ -35,6 +37,7 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
         desk_bulk,
         embed,
         health,
+        hotpath,
         i18n,
         migrate,
         privacy_views,
@@ -51,6 +54,7 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
     web.init_app(app)
+    hotpath.init_app(app, web.limiter)
     auth.init_app(app)
 
     app.register_blueprint(candidate.bp)

@@ -4,7 +4,8 @@ from flask import Blueprint, current_app, g, render_template, request
 from sqlmodel import select
 
 from portal import clock
-from portal.db import get_session
+from portal.db import get_session, run_read
+from portal.localized import render_localized
 from portal.models import Application, Client
 from portal.services.applications import unsubscribe
 from portal.services.status import (
@@ -29,6 +30,8 @@ PRIVATE_HEADERS = {
 
 
 def _variant() -> str:
+    if "json" not in request.headers.get("Accept", ""):
+        return "card" if htmx else "page"  # the common case, without parsing Accept
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     if best == "application/json":
         return "json"
@@ -44,7 +47,6 @@ def status(token: str):
         return expired_response(expired.application_id, expired.token_version)
     except LinkInvalid:
         return not_found_response()
-    session = get_session()
     today = clock.today()
     variant = _variant()
     build = current_app.config["BUILD_ID"]
@@ -53,9 +55,10 @@ def status(token: str):
     )
     if unchanged is not None:
         return unchanged
-    view = load_status(
-        session=session, application_id=claim.application_id, token_version=claim.token_version
-    )
+    view = run_read(lambda connection: load_status(
+        connection=connection, application_id=claim.application_id,
+        token_version=claim.token_version,
+    ))
     if view is None:
         return not_found_response()
     etag = etag_for(view.version_stamp, today=today, language="", variant=variant, build=build)
@@ -68,8 +71,8 @@ def status(token: str):
     card_etag = etag if variant == "card" else etag_for(
         view.version_stamp, today=today, language="", variant="card", build=build
     )
-    body = render_template(
-        template, view=view, today=today, token=token, etag=card_etag,
+    body = render_localized(
+        template, view.language, view=view, today=today, token=token, etag=card_etag,
         poll_seconds=current_app.config["STATUS_POLL_SECONDS"],
     )
     return body, 200, headers
@@ -80,10 +83,10 @@ def unchanged_response(claim, *, variant: str, today, build: str, not_found):
     rendering), ``not_found()`` for a dead link, or None to render the status as usual."""
     if not request.if_none_match or request.if_none_match.star_tag:
         return None  # "*" would match anything: no shortcut for it
-    stamp = version_stamp(
-        session=get_session(), application_id=claim.application_id,
+    stamp = run_read(lambda connection: version_stamp(
+        connection=connection, application_id=claim.application_id,
         token_version=claim.token_version,
-    )
+    ))
     if stamp is None:
         return not_found()
     etag = etag_for(stamp, today=today, language="", variant=variant, build=build)

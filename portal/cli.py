@@ -211,9 +211,11 @@ def init_app(app: Flask) -> None:
     from portal.cli_privacy import retention_group
     from portal.cli_promises import outbox_group, remind_command
     from portal.demo import demo_command
+    from portal.seed import seed_command
 
     for command in (recruiters_group, applications_group, updates_group, link, demo_command,
-                    outbox_group, remind_command, api_tokens_group, retention_group):
+                    outbox_group, remind_command, api_tokens_group, retention_group,
+                    seed_command):
         app.cli.add_command(command)
 
 

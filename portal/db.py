@@ -1,8 +1,16 @@
 """The database engine (one per app) and the session (one per request, on ``g``)."""
 
+from collections.abc import Callable
+from contextvars import ContextVar
+from functools import partial
+from typing import TypeVar
+
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlmodel import Session
+
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
@@ -11,7 +19,27 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    engine = create_engine(url, pool_size=5, max_overflow=10)
+    # SQLAlchemy's pool_pre_ping, except for the status page's reads (see read_connection).
+    event.listen(engine, "checkout", partial(_ping_on_checkout, engine.dialect))
+    return engine
+
+
+# Set while the status page checks out its connection: no ping round trip on the hot path.
+_SKIP_PING: ContextVar[bool] = ContextVar("portal_skip_ping", default=False)
+
+
+def _ping_on_checkout(dialect, dbapi_connection, _record, _proxy) -> None:
+    """Pessimistic disconnect handling: a pooled connection whose server went away (a
+    restart) is replaced before anyone uses it."""
+    if _SKIP_PING.get():
+        return
+    try:
+        alive = dialect.do_ping(dbapi_connection)
+    except Exception as error:  # noqa: BLE001 - any failure means "not usable"
+        raise DisconnectionError(str(error)) from error
+    if not alive:
+        raise DisconnectionError("the connection did not answer a ping")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -40,11 +68,46 @@ def get_session() -> Session:
     return g.db_session
 
 
+def read_connection() -> Connection:
+    """The request's connection for plain reads (the status page): checked out without a
+    ping, and autocommit, so PostgreSQL needs no BEGIN and ROLLBACK round trips either. A
+    connection that died with its server is retried once by ``run_read``."""
+    if "db_read" not in g:
+        engine = get_engine()
+        skipping = _SKIP_PING.set(True)
+        try:
+            connection = engine.connect()
+        finally:
+            _SKIP_PING.reset(skipping)
+        if engine.dialect.name != "sqlite":
+            # (pysqlite never opens a transaction for a SELECT, and switching its isolation
+            # level back at check-in would cost a PRAGMA per request.)
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        g.db_read = connection
+    return g.db_read
+
+
+def run_read(read: Callable[[Connection], T]) -> T:
+    """``read(connection)`` on the read connection, once more on a fresh connection when the
+    first one turns out to be dead (a database restart since it was pooled): the pool then
+    drops every connection of the old server, and the request succeeds."""
+    try:
+        return read(read_connection())
+    except DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        g.pop("db_read").close()
+    return read(read_connection())
+
+
 def close_session(_exc: BaseException | None = None) -> None:
     """Close the request's session, rolling back anything uncommitted."""
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+    connection = g.pop("db_read", None)
+    if connection is not None:
+        connection.close()
 
 
 def init_app(app: Flask) -> None:

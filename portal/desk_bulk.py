@@ -27,7 +27,14 @@ from portal.services.bulk import (
     ids_matching,
     plan_bulk,
 )
-from portal.services.desk import STATUSES, DeskFilter, count_desk, list_desk, stage_keys_in_use
+from portal.services.desk import (
+    COUNT_LIMIT,
+    STATUSES,
+    DeskFilter,
+    count_desk,
+    list_desk,
+    stage_keys_in_use,
+)
 from portal.services.updates import no_news_note
 from portal.web import htmx, parse_id
 
@@ -126,7 +133,7 @@ def bulk_context(session) -> dict:
     """What the list's bulk form needs (the desk list adds it to its own context)."""
     return {"actions": action_choices(),
             "stage_choices": stage_keys_in_use(session=session, language=str(get_locale())),
-            "max_bulk": MAX_BULK}
+            "max_bulk": MAX_BULK, "count_limit": COUNT_LIMIT}
 
 
 def _render(template: str, **context):

@@ -2,9 +2,9 @@
 
 import time
 
-from flask import Blueprint
+from flask import Blueprint, render_template, request
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from portal.db import get_engine
 
@@ -28,3 +28,13 @@ def healthz():
         "database": {"ok": True, "dialect": engine.dialect.name, "latency_ms": elapsed_ms},
     }
     return body, 200, {"Cache-Control": "no-store"}
+
+
+@bp.app_errorhandler(OperationalError)
+def database_unavailable(_error):
+    """The database cannot be reached (a restart, a failover): 503 and "try again shortly",
+    not a 500. The pool reconnects by itself once the server is back."""
+    headers = {"Retry-After": "5", "Cache-Control": "no-store"}
+    if request.accept_mimetypes.best == "application/json":
+        return {"error": "Service Unavailable", "status": 503}, 503, headers
+    return render_template("errors/500.html"), 503, headers

@@ -149,6 +149,7 @@ class Application(SQLModel, table=True):
         ),
         Index("ix_application_job_urgency", "job_id", "is_open", "promised_by", "id"),
         Index("ix_application_stage", "stage_id"),
+        Index("ix_application_client_stage", "client_id", "stage_id", "is_open"),
         Index("ix_application_email", "email"),
     )
 

@@ -8,7 +8,8 @@ through ``SECRET_KEY_FALLBACKS`` (old links still open, new links use the new ke
 from dataclasses import dataclass
 
 from flask import Flask, current_app
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import want_bytes
 
 STATUS_LINK_SALT = "portal.status-link.v1"
 UNSUBSCRIBE_SALT = "portal.unsubscribe.v1"
@@ -35,13 +36,29 @@ class LinkClaim:
     token_version: int
 
 
+_DERIVED_KEYS: dict[tuple, bytes] = {}
+
+
+class _KeyCachingSigner(TimestampSigner):
+    """itsdangerous derives the signing key (a hash) afresh for every sign and verify, in a
+    new signer each time; the result depends only on these inputs, so it is computed once."""
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        secret = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
+        cache_key = (self.salt, secret, self.key_derivation, self.digest_method)
+        key = _DERIVED_KEYS.get(cache_key)
+        if key is None:
+            key = _DERIVED_KEYS[cache_key] = super().derive_key(secret)
+        return key
+
+
 def _serializer(app: Flask, salt: str = STATUS_LINK_SALT) -> URLSafeTimedSerializer:
     key = f"portal.serializer.{salt}"
     serializer = app.extensions.get(key)
     if serializer is None:
         keys = [*app.config["SECRET_KEY_FALLBACKS"], app.config["SECRET_KEY"]]
         # itsdangerous signs with the last key and accepts any of them.
-        serializer = URLSafeTimedSerializer(keys, salt=salt)
+        serializer = URLSafeTimedSerializer(keys, salt=salt, signer=_KeyCachingSigner)
         app.extensions[key] = serializer
     return serializer
 

@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, bindparam, select
 from sqlmodel import Session
 
 from portal.models import Application, Client, Job, Recruiter, Stage, Update, UpdateKind
@@ -87,9 +87,16 @@ _HEAD = (
 )
 
 
-def version_stamp(*, session: Session, application_id: int, token_version: int) -> str | None:
-    """What the candidate's view depends on, in one narrow query; None for a dead link."""
-    row = session.connection().execute(_HEAD, {"application_id": application_id}).first()
+def version_stamp(
+    *, session: Session | None = None, application_id: int, token_version: int,
+    connection: Connection | None = None,
+) -> str | None:
+    """What the candidate's view depends on, in one narrow query; None for a dead link.
+
+    Runs on ``connection`` when given (the status page's autocommit read connection), else on
+    the session's."""
+    connection = connection if connection is not None else session.connection()
+    row = connection.execute(_HEAD, {"application_id": application_id}).first()
     if row is None or row[0] != token_version:
         return None
     return _stamp(application_id, *row)
@@ -127,10 +134,11 @@ def _first_name(name: str | None) -> str | None:
 
 
 def load_status(
-    *, session: Session, application_id: int, token_version: int, language: str | None = None
+    *, session: Session | None = None, application_id: int, token_version: int,
+    language: str | None = None, connection: Connection | None = None,
 ) -> StatusView | None:
     """The candidate's view of the application, or None when the link is revoked or unknown."""
-    connection = session.connection()
+    connection = connection if connection is not None else session.connection()
     params = {"application_id": application_id}
     row = connection.execute(_PAGE, params).first()
     if row is None or row[0] != token_version:

@@ -1,0 +1,90 @@
+"""Where a status page request spends its time, in process: pyinstrument over many requests.
+
+    .venv/bin/python bench/profile_status.py sqlite:///bench/.data/bench-1000000.sqlite3
+
+Calls the WSGI app directly (no server, no sockets) for ``--requests`` random seeded links,
+once for the full page and once for the unchanged poll (304), beside the bare route, and
+prints CPU microseconds per request and pyinstrument's call tree of the page.
+"""
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+SECRET = "bench-secret-key-0123456789"  # noqa: S105 - a throwaway bench key
+
+
+def call(app, path: str, headers: dict | None = None) -> str:
+    environ = {
+        "REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1", "wsgi.url_scheme": "http",
+        "wsgi.input": None, "HTTP_HOST": "127.0.0.1", "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_ACCEPT": "text/html,application/xhtml+xml,*/*;q=0.8", **(headers or {}),
+    }
+    status = []
+    b"".join(app(environ, lambda s, h, e=None: status.append(s)))
+    return status[0]
+
+
+def cpu_us(function, count: int) -> float:
+    started = time.process_time()
+    for n in range(count):
+        function(n)
+    return (time.process_time() - started) / count * 1e6
+
+
+def main() -> None:
+    import bare_app
+    from pyinstrument import Profiler
+
+    from portal import clock, create_app
+    from portal.db import get_session
+    from portal.services.status import etag_for, version_stamp
+    from portal.tokens import make_status_token
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("database_url")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--applications", type=int, default=1_000_000)
+    args = parser.parse_args()
+    app = create_app({"DATABASE_URL": args.database_url, "SECRET_KEY": SECRET,
+                      "BASE_URL": "http://bench.example"})
+    rng = random.Random(5)  # noqa: S311 - picking rows
+    links = []
+    with app.app_context():
+        for _ in range(args.requests):
+            application_id = rng.randint(1, args.applications)
+            stamp = version_stamp(session=get_session(), application_id=application_id,
+                                  token_version=1)
+            etag = etag_for(stamp, today=clock.today(), language="", variant="card",
+                            build=app.config["BUILD_ID"])
+            links.append((f"/s/{make_status_token(application_id, 1)}", etag))
+    bare = bare_app.create_app()
+    for path, _ in links[:50]:
+        call(app, path)
+    poll = {"HTTP_HX_REQUEST": "true"}
+    bare_us = cpu_us(lambda n: call(bare, "/"), args.requests)
+    page_us = cpu_us(lambda n: call(app, links[n][0]), args.requests)
+    poll_us = cpu_us(
+        lambda n: call(app, links[n][0], {**poll, "HTTP_IF_NONE_MATCH": links[n][1]}),
+        args.requests,
+    )
+    print(f"CPU per request: bare {bare_us:.0f} us, status page {page_us:.0f} us "
+          f"({page_us / bare_us:.1f}x), unchanged poll {poll_us:.0f} us "
+          f"({poll_us / bare_us:.1f}x)")
+    profiler = Profiler(interval=0.0002)
+    profiler.start()
+    for path, _ in links:
+        call(app, path)
+    profiler.stop()
+    print(profiler.output_text(unicode=True, color=False, show_all=False))
+
+
+if __name__ == "__main__":
+    main()
