@@ -389,15 +389,17 @@ def test_desk_export_keeps_the_filter_and_streams(signed_in, client, db, job):
     make_application(db, job=other_job, name="Not Exported")
     html = client.get(f"/admin/?job={job.id}").text
     assert f"/admin/applications/export.csv?job={job.id}" in html.replace("&amp;", "&")
-    response = client.get(f"/admin/applications/export.csv?job={job.id}&status=open")
-    assert response.status_code == 200
-    assert response.is_streamed
-    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
-    assert "attachment" in response.headers["Content-Disposition"]
-    rows = parse_export(response.data)
+    # A streamed response holds its request (and database session) until it is closed, as a
+    # WSGI server closes it after sending.
+    with client.get(f"/admin/applications/export.csv?job={job.id}&status=open") as response:
+        assert response.status_code == 200
+        assert response.is_streamed
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+        assert "attachment" in response.headers["Content-Disposition"]
+        rows = parse_export(response.data)
     assert [row[1] for row in rows[1:]] == ["Åsa Öberg"] and rows[1][0] == str(mine.id)
-    comma = client.get(f"/admin/applications/export.csv?job={job.id}&delimiter=comma")
-    assert parse_export(comma.data, delimiter=",")[1][1] == "Åsa Öberg"
+    with client.get(f"/admin/applications/export.csv?job={job.id}&delimiter=comma") as comma:
+        assert parse_export(comma.data, delimiter=",")[1][1] == "Åsa Öberg"
 
 
 def test_export_needs_a_signed_in_recruiter(client):
