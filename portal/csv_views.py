@@ -4,7 +4,6 @@ from flask import (
     Blueprint,
     Response,
     current_app,
-    g,
     render_template,
     request,
     stream_with_context,
@@ -36,8 +35,7 @@ PROBLEMS_SHOWN = 500
 @bp.before_request
 @login_required
 def _signed_in() -> None:
-    """Import and export need a signed-in recruiter (the desk is in English for now)."""
-    g.language = "en"
+    """Import and export need a signed-in recruiter; they speak the recruiter's language."""
 
 
 def _limits() -> tuple[int, int]:

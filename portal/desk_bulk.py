@@ -8,7 +8,7 @@ swaps the refreshed list, with the result on top.
 
 from datetime import date
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -47,8 +47,7 @@ RESULT_SKIPS = 20
 @bp.before_request
 @login_required
 def _signed_in() -> None:
-    """Bulk updates need a signed-in recruiter (the desk is in English for now)."""
-    g.language = "en"
+    """Bulk updates need a signed-in recruiter; they speak the recruiter's language."""
 
 
 def action_choices() -> list[tuple[str, str]]:

@@ -11,7 +11,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -38,8 +37,7 @@ AUDIT_PAGE_SIZE = 50
 @bp.before_request
 @login_required
 def _admins_only() -> None:
-    """Every page here needs a signed-in admin."""
-    g.language = "en"
+    """Every page here needs a signed-in admin; it speaks the admin's language."""
     admin_required()
 
 

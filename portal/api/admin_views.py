@@ -5,7 +5,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -41,7 +40,6 @@ bp = Blueprint("integrations", __name__, url_prefix="/admin")
 def _admins_only() -> None:
     """Tokens and webhooks hand out the agency's data: admins only."""
     admin_required()
-    g.language = "en"
 
 
 def _no_store(html: str, status: int = 200):

@@ -67,6 +67,14 @@ def _bad_lookup(page) -> None:
     page.locator(".error, [role=alert]").first.wait_for()
 
 
+def _bulk_preview(page) -> None:
+    """Tick the first row and preview a "No news yet" to it."""
+    page.locator("input.bulk-select").first.check()
+    page.select_option("#action", "no_news")
+    page.locator("#bulk-form button[type=submit]").click()
+    page.locator(".bulk-preview").wait_for()
+
+
 @dataclass(frozen=True)
 class Page:
     name: str
@@ -74,6 +82,8 @@ class Page:
     desk: bool = False  # opened by a signed-in recruiter
     then: object = None  # a step run after the page has loaded
     status: int | None = None  # the expected HTTP status, when not 200
+    # The languages the screen exists in (the API reference is English for developers).
+    langs: tuple[str, ...] = LANGS
 
 
 PAGES = [
@@ -118,6 +128,22 @@ PAGES = [
     Page("setup: new job", "/admin/jobs/new", desk=True),
     Page("setup: new job errors", "/admin/jobs/new", desk=True, then=_submit),
     Page("desk: your settings", "/admin/me", desk=True),
+    Page("desk: change password", "/admin/password", desk=True),
+    Page("desk: change password errors", "/admin/password", desk=True, then=_submit),
+    Page("desk: bulk update preview", "/admin/", desk=True, then=_bulk_preview),
+    Page("desk: CSV import", "/admin/applications/import", desk=True),
+    Page("desk: CSV import errors", "/admin/applications/import", desk=True, then=_submit),
+    # Admin screens of the security, privacy and integration work.
+    Page("setup: recruiters", "/admin/recruiters", desk=True),
+    Page("setup: new recruiter", "/admin/recruiters/new", desk=True),
+    Page("setup: new recruiter errors", "/admin/recruiters/new", desk=True, then=_submit),
+    Page("setup: audit log", "/admin/audit", desk=True),
+    Page("setup: retention", "/admin/retention", desk=True),
+    Page("integrations: API tokens", "/admin/api-tokens", desk=True),
+    Page("integrations: webhooks", "/admin/webhooks", desk=True),
+    Page("integrations: webhooks errors", "/admin/webhooks", desk=True, then=_submit),
+    Page("API reference", "/api/v1/docs?lang={lang}", langs=("en",)),
+    Page("candidate: ask for erasure", "/s/{new}/erase"),
     Page("page not found", "/no-such-page?lang={lang}", status=404),
 ]
 
