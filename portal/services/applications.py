@@ -22,12 +22,14 @@ def default_promise(*, job: Job, client: Client, start: date | None = None) -> d
 def create_application(
     *, session: Session, job_id: int, name: str, email: str, language: str | None = None,
     stage_key: str | None = None, author_id: int | None = None, at: datetime | None = None,
-    notify: bool = True,
+    notify: bool = True, check_duplicate: bool = True,
 ) -> Application:
     """Register a candidate for a job; the first timeline entry says the application arrived.
 
     The candidate's acknowledgement email is queued in the same transaction (``notify``), and
-    so is the ``application.created`` webhook event.
+    so is the ``application.created`` webhook event. ``check_duplicate=False`` is for callers
+    that already checked the job's emails in one query (the CSV import): the per-call check
+    compares ``lower(email)`` across the job, which no index serves.
     """
     job = get_job(session=session, job_id=job_id) if job_id else None
     if job is None:
@@ -53,12 +55,12 @@ def create_application(
                 key=repr(stage_key), known=known,
             )
         stage = matches[0]
-    duplicate = session.exec(
+    duplicate = check_duplicate and session.exec(
         select(Application.id).where(
             Application.job_id == job.id, func.lower(Application.email) == email.lower()
         )
     ).first()
-    if duplicate is not None:
+    if duplicate:
         raise InputError(
             "email", N_("%(email)s already applied for this job (application %(id)d)"),
             email=email, id=duplicate,

@@ -315,6 +315,7 @@ def _import_rows(*, session, source: _Source, report: ImportReport, job, client,
                     session=session, job_id=job.id, name=row.name, email=row.email,
                     language=row.language, stage_key=row.stage_key,
                     author_id=author.id if author else None,
+                    check_duplicate=False,  # checked against ``existing`` and the file above
                 )
                 if row.note:
                     post_update(session=session, application=application, author=author,
