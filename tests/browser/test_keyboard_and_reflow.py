@@ -9,7 +9,7 @@ status page prints as plain black on white without navigation, buttons or pollin
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.pages import LANGS, PAGES, serve_world, sign_in
+from tests.browser.pages import PAGES, serve_world, sign_in
 
 pytestmark = pytest.mark.browser
 
