@@ -63,7 +63,7 @@ def test_service_errors_are_translated_where_shown(client, session):
     assert raised.value.message == "a client needs a name"
     session.rollback()
 
-    recruiter = make_recruiter(session, language="sv")
+    recruiter = make_recruiter(session, language="sv", admin=True)  # setup is for admins
     make_client(session, slug="taken")
     login(client, recruiter.email)
     page = client.post("/admin/clients/new", data={"name": "", "country": "SE",

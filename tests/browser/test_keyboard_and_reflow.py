@@ -20,7 +20,9 @@ INTERACTIVE = (
 MARK_CONTROLS = """(selector) => {
   const visible = (el) => !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length)
       && getComputedStyle(el).visibility !== "hidden" && !el.closest("[hidden], [inert]")
-      && !el.disabled;
+      && !el.disabled
+      // Inside a closed <details> (its summary aside) a control is folded away, not missed.
+      && !el.closest("details:not([open]) > :not(summary)");
   const controls = [...document.querySelectorAll(selector)].filter(visible);
   controls.forEach((el, i) => { el.dataset.kb = String(i); });
   return controls.length;
