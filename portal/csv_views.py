@@ -8,6 +8,7 @@ from flask import (
     request,
     stream_with_context,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -120,6 +121,14 @@ def _run_import(stream, job_id: int, dry_run: bool, max_rows: int):
         return None, ("job_id", _("That job does not exist (any more)."))
 
 
+def _closing(session, chunks):
+    """Stream ``chunks``, then end the read transaction and its server-side cursor at once."""
+    try:
+        yield from chunks
+    finally:
+        session.close()
+
+
 @bp.get("/export.csv")
 def export():
     """The desk list's current filter as a CSV file, streamed row by row."""
@@ -133,10 +142,13 @@ def export():
                    "searched": bool(desk_filter.query),
                    "links": with_links})
     session.commit()
+    # Settle the language now: deciding it inside the stream would load the recruiter through
+    # a database session opened after the request's own was closed.
+    get_locale()
     rows = export_rows(session=session, desk_filter=desk_filter, with_links=with_links)
     filename = f"applications-{clock.today().isoformat()}.csv"
     return Response(
-        stream_with_context(csv_chunks(rows, delimiter=delimiter)),
+        stream_with_context(_closing(session, csv_chunks(rows, delimiter=delimiter))),
         mimetype="text/csv",
         headers={
             "Content-Type": "text/csv; charset=utf-8",
