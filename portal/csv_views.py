@@ -1,5 +1,7 @@
 """CSV in and out of the desk: the import page and the export of the list's current filter."""
 
+from collections.abc import Iterator
+
 from flask import (
     Blueprint,
     Response,
@@ -11,10 +13,11 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlmodel import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal import clock
-from portal.db import get_session
+from portal.db import get_engine, get_session
 from portal.desk import _desk_filter
 from portal.models import Recruiter
 from portal.services import NotFound
@@ -121,12 +124,14 @@ def _run_import(stream, job_id: int, dry_run: bool, max_rows: int):
         return None, ("job_id", _("That job does not exist (any more)."))
 
 
-def _closing(session, chunks):
-    """Stream ``chunks``, then end the read transaction and its server-side cursor at once."""
-    try:
-        yield from chunks
-    finally:
-        session.close()
+def _stream(desk_filter, *, delimiter: str, with_links: bool) -> Iterator[str]:
+    """The CSV text, read through a session of its own: Flask tears the request down (and
+    closes the request's session) when the view returns, before the server sends the body, so
+    the stream owns its session and closes it, with its server-side cursor, when it ends or
+    the client goes away."""
+    with Session(get_engine()) as session:
+        rows = export_rows(session=session, desk_filter=desk_filter, with_links=with_links)
+        yield from csv_chunks(rows, delimiter=delimiter)
 
 
 @bp.get("/export.csv")
@@ -142,13 +147,12 @@ def export():
                    "searched": bool(desk_filter.query),
                    "links": with_links})
     session.commit()
-    # Settle the language now: deciding it inside the stream would load the recruiter through
-    # a database session opened after the request's own was closed.
+    # Settle the language now, while the request's session is open (the stream's rows are
+    # labelled in the recruiter's language).
     get_locale()
-    rows = export_rows(session=session, desk_filter=desk_filter, with_links=with_links)
     filename = f"applications-{clock.today().isoformat()}.csv"
     return Response(
-        stream_with_context(_closing(session, csv_chunks(rows, delimiter=delimiter))),
+        stream_with_context(_stream(desk_filter, delimiter=delimiter, with_links=with_links)),
         mimetype="text/csv",
         headers={
             "Content-Type": "text/csv; charset=utf-8",

@@ -89,6 +89,22 @@ def app(app_config):
 
 
 @pytest.fixture
+def make_app(app_config):
+    """Build more apps over the test's database, e.g. with CSRF on or other limits; each
+    one's connection pool is closed when the test ends (an open pooled PostgreSQL connection
+    left to the garbage collector is a ResourceWarning, which fails a later test)."""
+    made = []
+
+    def make(**overrides):
+        made.append(create_app({**app_config, **overrides}))
+        return made[-1]
+
+    yield make
+    for each in made:
+        get_engine(each).dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -368,24 +368,17 @@ def test_server_errors_are_problems_too(app, client, db, write_headers, job, mon
     assert "boom" not in body["detail"]
 
 
-def test_rate_limit_per_token_with_retry_after(app_config, db):
-    from portal import create_app
-    from portal.db import get_engine
-
-    limited = create_app({**app_config, "API_RATE_LIMIT": "3/minute"})
-    try:
-        client = limited.test_client()
-        one = {"Authorization": f"Bearer {_token(db, 'read')}"}
-        two = {"Authorization": f"Bearer {_token(db, 'read')}"}
-        for _ in range(3):
-            assert client.get("/api/v1/clients", headers=one).status_code == 200
-        response = client.get("/api/v1/clients", headers=one)
-        assert_problem(response, 429)
-        assert 1 <= int(response.headers["Retry-After"]) <= 61
-        # Another token has its own allowance.
-        assert client.get("/api/v1/clients", headers=two).status_code == 200
-    finally:
-        get_engine(limited).dispose()
+def test_rate_limit_per_token_with_retry_after(make_app, db):
+    client = make_app(API_RATE_LIMIT="3/minute").test_client()
+    one = {"Authorization": f"Bearer {_token(db, 'read')}"}
+    two = {"Authorization": f"Bearer {_token(db, 'read')}"}
+    for _ in range(3):
+        assert client.get("/api/v1/clients", headers=one).status_code == 200
+    response = client.get("/api/v1/clients", headers=one)
+    assert_problem(response, 429)
+    assert 1 <= int(response.headers["Retry-After"]) <= 61
+    # Another token has its own allowance.
+    assert client.get("/api/v1/clients", headers=two).status_code == 200
 
 
 # --- the document and the reference page ---------------------------------------------------

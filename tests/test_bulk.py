@@ -195,10 +195,8 @@ def test_new_promise_for_many(desk, db, client):
         assert db.get(Application, person.id).promised_by == day
 
 
-def test_bulk_posts_need_a_csrf_token(app_config, desk, db):
-    from portal import create_app
-
-    strict = create_app({**app_config, "WTF_CSRF_ENABLED": True}).test_client()
+def test_bulk_posts_need_a_csrf_token(make_app, desk, db):
+    strict = make_app(WTF_CSRF_ENABLED=True).test_client()
     strict.post("/admin/login", data={"email": desk["recruiter"].email, "password": PASSWORD})
     for path in ("/admin/bulk/preview", "/admin/bulk/apply"):
         response = strict.post(path, data=bulk_form(ids=str(desk["people"][0].id)))

@@ -15,7 +15,6 @@ import pytest
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from portal.db import get_engine
 from portal.models import Client
 from portal.services import InputError
 from portal.services.branding import (
@@ -346,17 +345,14 @@ def test_admin_sees_the_three_snippets_with_base_url_and_slug(client, session, c
     assert 'data-copy="#snippet-status"' in page.text
 
 
-def test_snippets_follow_the_configured_base_url(app_config, session, company):
+def test_snippets_follow_the_configured_base_url(make_app, session, company):
     """Do the snippets use BASE_URL as configured, not the request's host?"""
-    from portal import create_app
-
-    other = create_app({**app_config, "BASE_URL": "https://status.agency.example/"})
+    other = make_app(BASE_URL="https://status.agency.example/")
     recruiter = make_recruiter(session, admin=True)
     browser = other.test_client()
     browser.post("/admin/login", data={"email": recruiter.email, "password": PASSWORD},
                  base_url="https://evil.example")
     page = browser.get(f"/admin/clients/{company.id}", base_url="https://evil.example")
-    get_engine(other).dispose()
     assert (
         '&lt;script src=&#34;https://status.agency.example/embed.js&#34; '
         'data-client=&#34;nordljus&#34; data-widget=&#34;lookup&#34; async&gt;&lt;/script&gt;'

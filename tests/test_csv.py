@@ -11,8 +11,9 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import Session, func, select, text
 
+from portal.db import get_engine
 from portal.models import Application, OutboxMessage, Stage, Update, UpdateKind
 from portal.services.csv_export import safe_cell
 from portal.services.csv_import import ImportFileError, import_csv
@@ -368,11 +369,9 @@ def test_import_page_needs_a_job_and_a_file(signed_in, client, job):
     assert bad.status_code == 422 and "no name or email column" in bad.text
 
 
-def test_import_page_needs_csrf(app_config, db, job):
-    from portal import create_app
-
+def test_import_page_needs_csrf(make_app, db, job):
     recruiter = make_recruiter(db)
-    strict = create_app({**app_config, "WTF_CSRF_ENABLED": True}).test_client()
+    strict = make_app(WTF_CSRF_ENABLED=True).test_client()
     login_page = strict.get("/admin/login").text
     token = re.search(r'name="csrf_token" value="([^"]+)"', login_page)[1]
     signed_in = strict.post("/admin/login", data={
@@ -383,7 +382,7 @@ def test_import_page_needs_csrf(app_config, db, job):
     assert applications_of(db, job.id) == []
 
 
-def test_desk_export_keeps_the_filter_and_streams(signed_in, client, db, job):
+def test_desk_export_keeps_the_filter_and_streams(signed_in, app, client, db, job):
     other_job = make_job(db, title="Säljare")
     mine = make_application(db, job=job, name="Åsa Öberg")
     make_application(db, job=other_job, name="Not Exported")
@@ -400,6 +399,14 @@ def test_desk_export_keeps_the_filter_and_streams(signed_in, client, db, job):
     assert [row[1] for row in rows[1:]] == ["Åsa Öberg"] and rows[1][0] == str(mine.id)
     with client.get(f"/admin/applications/export.csv?job={job.id}&delimiter=comma") as comma:
         assert parse_export(comma.data, delimiter=",")[1][1] == "Åsa Öberg"
+    # Once sent, the stream has given its connection (and server-side cursor) back: none is
+    # left checked out in a transaction that would block other writers.
+    assert get_engine(app).pool.checkedout() == 0
+    if db.get_bind().dialect.name == "postgresql":
+        idle = db.exec(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND state = 'idle in transaction'")).one()
+        assert idle == (0,)
 
 
 def test_export_needs_a_signed_in_recruiter(client):

@@ -17,7 +17,6 @@ from markupsafe import escape
 from sqlalchemy import create_engine, func, select
 from sqlmodel import Session
 
-from portal import create_app
 from portal.db import get_engine
 from portal.models import Application, MessageStatus, OutboxMessage, Update
 from portal.services import InputError
@@ -639,11 +638,9 @@ def test_names_with_markup_are_escaped(app, session, clock):
 
 
 @pytest.fixture
-def csrf_app(app_config):
+def csrf_app(make_app):
     """The app as in production: CSRF protection on."""
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
-    yield app
-    get_engine(app).dispose()
+    return make_app(WTF_CSRF_ENABLED=True)
 
 
 def test_unsubscribe_get_asks_and_changes_nothing(app, client, session, people):

@@ -104,11 +104,8 @@ def test_unknown_user_costs_a_hash_verification_too(session):
 
 
 @pytest.fixture
-def throttled_app(app_config):
-    app = create_app({**app_config, "LOGIN_LIMIT_PER_ACCOUNT": "3/minute",
-                      "LOGIN_LIMIT_PER_ADDRESS": "5/minute"})
-    yield app
-    get_engine(app).dispose()
+def throttled_app(make_app):
+    return make_app(LOGIN_LIMIT_PER_ACCOUNT="3/minute", LOGIN_LIMIT_PER_ADDRESS="5/minute")
 
 
 def test_failed_logins_per_account_are_throttled_with_a_clear_429(throttled_app, session):

@@ -242,10 +242,8 @@ def test_admin_may_use_every_admin_route(app, client, world, endpoint, method):
 
 
 @pytest.fixture
-def csrf_app(app_config):
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
-    yield app
-    get_engine(app).dispose()
+def csrf_app(make_app):
+    return make_app(WTF_CSRF_ENABLED=True)
 
 
 def csrf_token_of(html: str) -> str:
@@ -334,10 +332,8 @@ def test_error_pages_carry_the_headers_too(client):
 
 
 @pytest.fixture
-def https_app(app_config):
-    app = create_app({**app_config, "BASE_URL": "https://portal.example"})
-    yield app
-    get_engine(app).dispose()
+def https_app(make_app):
+    return make_app(BASE_URL="https://portal.example")
 
 
 def test_hsts_over_https(https_app):
