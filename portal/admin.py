@@ -11,9 +11,9 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from portal.auth import admin_required
+from portal.auth import admin_required, signed_in_only
 from portal.db import get_session
 from portal.i18n import error_text, errors_text
 from portal.models import LANGUAGES, Client, Outcome
@@ -29,12 +29,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 EXTRA_STAGE_ROWS = 3
 
 
-@bp.before_request
-@login_required
-def _signed_in() -> None:
-    """Every setup page needs a signed-in admin (clients and jobs are the agency admin's);
-    it speaks the recruiter's language."""
-    admin_required()
+signed_in_only(bp, admins=True)  # clients and jobs are the agency admin's
 
 
 @bp.get("/clients")

@@ -263,17 +263,15 @@ def admin_required() -> None:
         abort(403)
 
 
-def admin_only(function):
-    """Decorator: the view is for admins only (403 for a recruiter)."""
-    from functools import wraps
+def signed_in_only(blueprint: Blueprint, *, admins: bool = False) -> None:
+    """Every route of ``blueprint`` needs a signed-in recruiter (an admin when ``admins``): a
+    visitor is sent to the sign-in page, a recruiter gets 403 on the admins' pages."""
 
-    @wraps(function)
-    def wrapper(*args, **kwargs):
-        admin_required()
-        return function(*args, **kwargs)
-
-    wrapper.admin_only = True
-    return wrapper
+    @blueprint.before_request
+    @login_required
+    def _signed_in() -> None:
+        if admins:
+            admin_required()
 
 
 def init_app(app: Flask) -> None:

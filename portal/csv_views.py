@@ -12,11 +12,12 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlmodel import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal import clock
+from portal.auth import signed_in_only
 from portal.db import get_engine, get_session
 from portal.desk import _desk_filter
 from portal.models import Recruiter
@@ -36,10 +37,7 @@ DEFAULT_IMPORT_MAX_ROWS = 2000
 PROBLEMS_SHOWN = 500
 
 
-@bp.before_request
-@login_required
-def _signed_in() -> None:
-    """Import and export need a signed-in recruiter; they speak the recruiter's language."""
+signed_in_only(bp)
 
 
 def _limits() -> tuple[int, int]:

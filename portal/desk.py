@@ -13,9 +13,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from portal import clock
+from portal.auth import signed_in_only
 from portal.db import get_session
 from portal.desk_bulk import bulk_context
 from portal.i18n import error_text
@@ -46,10 +47,7 @@ from portal.web import htmx, parse_id
 bp = Blueprint("desk", __name__, url_prefix="/admin")
 
 
-@bp.before_request
-@login_required
-def _signed_in() -> None:
-    """Every desk page needs a signed-in recruiter; it speaks the recruiter's language."""
+signed_in_only(bp)
 
 
 def _audit(session, action: str, application: Application, detail: dict | None = None) -> None:

@@ -11,9 +11,10 @@ from datetime import date
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from portal import clock
+from portal.auth import signed_in_only
 from portal.db import get_session
 from portal.models import Client, Job, Recruiter, Stage
 from portal.services import InputError
@@ -44,10 +45,7 @@ PREVIEW_NAMES = 50
 RESULT_SKIPS = 20
 
 
-@bp.before_request
-@login_required
-def _signed_in() -> None:
-    """Bulk updates need a signed-in recruiter; they speak the recruiter's language."""
+signed_in_only(bp)
 
 
 def action_choices() -> list[tuple[str, str]]:

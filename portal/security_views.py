@@ -17,10 +17,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from portal import clock
-from portal.auth import admin_required
+from portal.auth import signed_in_only
 from portal.db import get_session
 from portal.models import LANGUAGES, Application, Recruiter
 from portal.privacy_views import export_response
@@ -34,11 +34,7 @@ bp = Blueprint("security_admin", __name__, url_prefix="/admin")
 AUDIT_PAGE_SIZE = 50
 
 
-@bp.before_request
-@login_required
-def _admins_only() -> None:
-    """Every page here needs a signed-in admin; it speaks the admin's language."""
-    admin_required()
+signed_in_only(bp, admins=True)
 
 
 @bp.get("/recruiters")

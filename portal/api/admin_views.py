@@ -11,10 +11,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 
-from portal.auth import admin_required
+from portal.auth import signed_in_only
 from portal.db import get_session
 from portal.models import ApiScope, WebhookDelivery
 from portal.services import InputError, NotFound
@@ -35,11 +35,7 @@ from portal.webhook_delivery import allow_private_addresses
 bp = Blueprint("integrations", __name__, url_prefix="/admin")
 
 
-@bp.before_request
-@login_required
-def _admins_only() -> None:
-    """Tokens and webhooks hand out the agency's data: admins only."""
-    admin_required()
+signed_in_only(bp, admins=True)  # tokens and webhooks hand out the agency's data
 
 
 def _no_store(html: str, status: int = 200):
