@@ -5,6 +5,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from portal import clock
+from portal.api.idempotency import purge_expired
 from portal.cli import cli_errors
 from portal.db import get_session
 from portal.services.audit import record
@@ -34,8 +35,10 @@ def run_command(days: int | None, dry_run: bool, batch_size: int) -> None:
     result = run_retention(session=session, days=days, today=clock.today(), dry_run=dry_run,
                            batch_size=batch_size)
     if not dry_run:
+        # Stored API answers (which may name a candidate) are kept for a day only.
+        purged = purge_expired(session=session)
         record(session=session, action="retention.run",
                detail={"count": result.count, "cutoff": result.cutoff.isoformat(),
-                       "by": "cli"})
+                       "idempotency_records_removed": purged, "by": "cli"})
         session.commit()
     click.echo(result.summary())

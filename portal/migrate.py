@@ -27,6 +27,12 @@ def upgrade_database(app: Flask, revision: str = "head") -> None:
         command.upgrade(_alembic_config(connection), revision)
 
 
+def downgrade_database(app: Flask, revision: str) -> None:
+    """Take the app's database schema down to ``revision`` ("base": no tables)."""
+    with get_engine(app).begin() as connection:
+        command.downgrade(_alembic_config(connection), revision)
+
+
 @bp.cli.command("upgrade")
 @click.argument("revision", default="head")
 def upgrade_command(revision: str) -> None:
@@ -39,8 +45,7 @@ def upgrade_command(revision: str) -> None:
 @click.argument("revision")
 def downgrade_command(revision: str) -> None:
     """Revert the migrations down to REVISION."""
-    with get_engine().begin() as connection:
-        command.downgrade(_alembic_config(connection), revision)
+    downgrade_database(current_app, revision)
     click.echo(f"Database at {revision}")
 
 

@@ -216,6 +216,7 @@ class OutboxMessage(SQLModel, table=True):
     __table_args__ = (
         Index("ix_outboxmessage_due", "status", "next_attempt_at", "id"),
         Index("ix_outboxmessage_application", "application_id", "id"),
+        Index("ix_outboxmessage_about", "about_application_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -224,6 +225,8 @@ class OutboxMessage(SQLModel, table=True):
     message_id: str = Field(max_length=255, unique=True)
     application_id: int | None = Field(default=None, foreign_key="application.id")
     recruiter_id: int | None = Field(default=None, foreign_key="recruiter.id")
+    # A recruiter's email about one candidate (a question, a withdrawal): erased with them.
+    about_application_id: int | None = Field(default=None, foreign_key="application.id")
     to_address: str = Field(max_length=254)
     subject: str = Field(max_length=255)
     body_text: str = Field(sa_column=Column(Text, nullable=False))
@@ -273,10 +276,12 @@ class ApiToken(SQLModel, table=True):
 
 
 class IdempotencyRecord(SQLModel, table=True):
-    """The first response to a POST with an ``Idempotency-Key``, replayed for repeats."""
+    """The first response to a POST with an ``Idempotency-Key``, replayed for repeats for
+    24 hours (``portal.api.idempotency.KEPT_FOR``); it may hold a candidate's name and email."""
 
     __table_args__ = (
         UniqueConstraint("token_id", "key", name="uq_idempotencyrecord_token_key"),
+        Index("ix_idempotencyrecord_token_created", "token_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -320,6 +325,7 @@ class WebhookDelivery(SQLModel, table=True):
     __table_args__ = (
         Index("ix_webhookdelivery_due", "status", "next_attempt_at", "id"),
         Index("ix_webhookdelivery_endpoint", "endpoint_id", "id"),
+        Index("ix_webhookdelivery_application", "application_id"),
         # Events that must happen once per fact (a lapsed promise) carry a key.
         UniqueConstraint("endpoint_id", "event_key", name="uq_webhookdelivery_endpoint_event"),
     )

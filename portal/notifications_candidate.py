@@ -64,11 +64,13 @@ def queue_owner_notice(
             stage_label=stage.label_in(language) if stage else None,
             application_url=f"{current_app.config['BASE_URL']}/admin/applications/{application.id}",
         )
-    # Only recruiter_id: the desk lists emails with an application_id as emails to the candidate.
+    # Not application_id: the desk lists those as emails to the candidate. about_application_id
+    # lets an erasure find this email, which quotes the candidate.
     return enqueue_email(
         session=session, purpose=f"candidate:{update.kind}", to_address=owner.email,
         subject=subject, body_text=text, body_html=html, domain=mail_domain(),
         recruiter_id=owner.id, headers={"Auto-Submitted": "auto-generated"},
+        about_application_id=application.id,
     )
 
 

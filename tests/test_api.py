@@ -1,8 +1,10 @@
 """The REST API: tokens and scopes, resources, idempotency, pagination and problem responses."""
 
 import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from sqlmodel import func, select
 
 from portal.models import ApiToken, Application, IdempotencyRecord, OutboxMessage, Update
@@ -286,6 +288,26 @@ def test_keys_belong_to_their_token(client, db, job):
     client.post("/api/v1/applications", headers=two,
                 json={"job_id": job.id, "name": "Bo", "email": "bo@example.com"})
     assert count(db, Application) == 2
+
+
+def test_a_key_is_remembered_for_a_day_then_forgotten(client, db, write_headers, job, runner):
+    headers = {**write_headers, "Idempotency-Key": "daily"}
+    payload = {"job_id": job.id, "name": "Ada", "email": "ada@example.com"}
+    start = datetime.now(UTC)
+    with time_machine.travel(start, tick=False):
+        assert client.post("/api/v1/applications", headers=headers, json=payload
+                           ).status_code == 201
+    with time_machine.travel(start + timedelta(hours=23), tick=False):
+        replay = client.post("/api/v1/applications", headers=headers, json=payload)
+        assert replay.headers.get("Idempotent-Replayed") == "true"
+    with time_machine.travel(start + timedelta(hours=25), tick=False):
+        # A new request now: Ada already applied, which is the answer this time.
+        again = client.post("/api/v1/applications", headers=headers, json=payload)
+        assert "Idempotent-Replayed" not in again.headers and again.status_code == 422
+        assert count(db, IdempotencyRecord) == 1 and count(db, Application) == 1
+    with time_machine.travel(start + timedelta(hours=50), tick=False):
+        assert runner.invoke(args=["retention", "run"]).exit_code == 0
+        assert count(db, IdempotencyRecord) == 0  # the stored answers name the candidate
 
 
 def test_a_malformed_key_is_a_400(client, write_headers, job):

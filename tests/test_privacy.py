@@ -10,9 +10,15 @@ from sqlmodel import func, select
 
 from portal import create_app
 from portal.db import get_engine
-from portal.models import Application, AuditEvent, OutboxMessage, Update
-from portal.services.privacy import ANONYMISED_EMAIL, ANONYMISED_NAME, run_retention
+from portal.models import Application, AuditEvent, OutboxMessage, Update, WebhookDelivery
+from portal.services.privacy import (
+    ANONYMISED_EMAIL,
+    ANONYMISED_NAME,
+    anonymise_application,
+    run_retention,
+)
 from portal.services.updates import post_update
+from portal.services.webhooks import create_endpoint
 from portal.tokens import make_erasure_token, make_status_token
 from tests.conftest import IsolatedCliRunner
 from tests.factories import PASSWORD, make_application, make_job, make_recruiter
@@ -216,6 +222,37 @@ def test_admin_exports_on_request_and_it_is_audited(client, session, people, app
     event = audit(session)[-1]
     assert (event.action, event.actor_id, event.application_id) == (
         "gdpr.export", admin.id, application.id)
+
+
+def test_erasure_reaches_the_recruiters_email_and_the_webhook_events(
+    app, client, session, people, application
+):
+    """The candidate's question is quoted in an email to the recruiter and in a webhook event;
+    after erasure neither holds it, and neither is sent any more."""
+    endpoint = create_endpoint(session=session, url="http://127.0.0.1:9/hooks",
+                               events=["candidate.asked"], allow_private=True)
+    session.commit()
+    path = status_path(app, application)
+    asked = client.post(path + "/question", headers=SAME_ORIGIN,
+                        data={"question": "Sam here: is remote work possible?",
+                              "request_key": "erasure-test-key-0123456789"})
+    assert asked.status_code == 303
+    session.rollback()
+    notice = session.exec(select(OutboxMessage).where(
+        OutboxMessage.about_application_id == application.id)).one()
+    assert notice.recruiter_id is not None and "remote work" in notice.body_text
+    event = session.exec(select(WebhookDelivery).where(
+        WebhookDelivery.endpoint_id == endpoint.id)).one()
+    assert "remote work" in event.payload and event.status == "pending"
+
+    assert anonymise_application(session=session, application_id=application.id)
+    session.commit()
+    session.expire_all()
+    notice = session.get(OutboxMessage, notice.id)
+    assert (notice.status, notice.body_text, notice.body_html) == ("failed", "", None)
+    assert "Sam" not in notice.subject
+    event = session.get(WebhookDelivery, event.id)
+    assert (event.status, event.payload) == ("failed", "{}")
 
 
 def test_admin_erasure_needs_the_typed_word_and_is_audited(client, session, people, application):

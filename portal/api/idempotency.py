@@ -6,24 +6,43 @@ lock on PostgreSQL, the write lock on SQLite) until the first request commits, t
 an IntegrityError, reads the committed record and replays it; if the first request failed and
 rolled back, the twin finds no record and does the work itself. The work runs in a savepoint,
 so a refused request (a 4xx problem) is remembered too, without any of its partial writes.
+
+A key is remembered for 24 hours (as Stripe and the IETF draft suggest): long enough for any
+retry, short enough that the stored answers (which may name a candidate) do not pile up. Expired
+records of a token are deleted at its next keyed POST, and all of them by ``portal retention
+run``; an expired key is a new key.
 """
 
 import hashlib
 import json
 import re
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from flask import Response, request
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.api.problems import ApiError, field_error, problem_response
+from portal.clock import now
 from portal.models import ApiToken, IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEPT_HEADERS = ("Location",)
+KEPT_FOR = timedelta(hours=24)
+
+
+def purge_expired(*, session: Session, token_id: int | None = None,
+                  at: datetime | None = None) -> int:
+    """Delete the records older than ``KEPT_FOR`` (of one token, or all); the caller commits."""
+    statement = delete(IdempotencyRecord).where(
+        IdempotencyRecord.created_at < (at or now()) - KEPT_FOR)
+    if token_id is not None:
+        statement = statement.where(IdempotencyRecord.token_id == token_id)
+    return session.execute(statement.execution_options(synchronize_session=False)).rowcount
 
 
 def request_fingerprint() -> str:
@@ -89,6 +108,7 @@ def run_post(*, session: Session, token: ApiToken, work: Callable[[], Response])
             errors=[field_error(HEADER, "1 to 255 visible ASCII characters, e.g. a UUID")],
         )
     fingerprint = request_fingerprint()
+    purge_expired(session=session, token_id=token.id)
     session.commit()  # start the guarded transaction with the record's insert
     if replay := _existing(session, token, key, fingerprint):
         return replay

@@ -28,6 +28,7 @@ def enqueue_email(
     *, session: Session, purpose: str, to_address: str, subject: str, body_text: str,
     body_html: str | None, domain: str, application_id: int | None = None,
     recruiter_id: int | None = None, headers: dict | None = None, resend_of: int | None = None,
+    about_application_id: int | None = None,
 ) -> OutboxMessage:
     """Queue one email in the caller's transaction (the caller commits)."""
     message = OutboxMessage(
@@ -35,6 +36,7 @@ def enqueue_email(
         recruiter_id=recruiter_id, to_address=to_address, subject=subject[:255],
         body_text=body_text, body_html=body_html, headers=headers or {},
         status=MessageStatus.QUEUED, resend_of=resend_of,
+        about_application_id=about_application_id,
     )
     session.add(message)
     session.flush()
@@ -84,6 +86,7 @@ def resend(*, session: Session, message: OutboxMessage, domain: str) -> OutboxMe
         subject=message.subject, body_text=message.body_text, body_html=message.body_html,
         domain=domain, application_id=message.application_id,
         recruiter_id=message.recruiter_id, headers=dict(message.headers),
+        about_application_id=message.about_application_id,
         resend_of=message.id,
     )
 

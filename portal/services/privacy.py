@@ -18,12 +18,14 @@ from portal.clock import local_zone, now
 from portal.models import (
     Application,
     Client,
+    DeliveryStatus,
     Job,
     MessageStatus,
     OutboxMessage,
     Recruiter,
     Stage,
     Update,
+    WebhookDelivery,
 )
 
 ANONYMISED_NAME = "(anonymised)"
@@ -121,6 +123,38 @@ def _scrub(session: Session, ids, low: int, high: int) -> None:
                OutboxMessage.application_id.in_(ids))
         .values(to_address=ANONYMISED_EMAIL, subject=ERASED_SUBJECT, body_text="",
                 body_html=None, headers={})
+        .execution_options(synchronize_session=False)
+    )
+    # The recruiter's emails quoting the candidate (their question, their withdrawal).
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.about_application_id.between(low, high),
+               OutboxMessage.about_application_id.in_(ids),
+               OutboxMessage.status == MessageStatus.QUEUED)
+        .values(status=MessageStatus.FAILED, last_error="erased before delivery")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.about_application_id.between(low, high),
+               OutboxMessage.about_application_id.in_(ids))
+        .values(subject=ERASED_SUBJECT, body_text="", body_html=None)
+        .execution_options(synchronize_session=False)
+    )
+    # Webhook events carry the name, email and notes: not sent any more, and emptied.
+    session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.application_id.between(low, high),
+               WebhookDelivery.application_id.in_(ids),
+               WebhookDelivery.status == DeliveryStatus.PENDING)
+        .values(status=DeliveryStatus.FAILED, last_error="erased before delivery")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.application_id.between(low, high),
+               WebhookDelivery.application_id.in_(ids))
+        .values(payload="{}")
         .execution_options(synchronize_session=False)
     )
     session.execute(
