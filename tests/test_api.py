@@ -144,6 +144,15 @@ def test_duplicate_candidate_for_a_job_is_a_422_naming_email(client, write_heade
     assert_problem(response, 422, "email")
 
 
+def test_every_bad_field_is_named_in_one_answer(client, write_headers, job):
+    response = client.post("/api/v1/applications", headers=write_headers,
+                           json={"job_id": job.id, "name": "", "email": "not-an-email"})
+    body = assert_problem(response, 422)
+    messages = {error["field"]: error["message"] for error in body["errors"]}
+    assert set(messages) == {"name", "email"}
+    assert messages["email"].startswith("not a valid email address (")
+
+
 def test_unknown_job_and_stage_are_422_naming_the_field(client, write_headers, job):
     response = client.post("/api/v1/applications", headers=write_headers,
                            json={"job_id": 999999, "name": "Ada", "email": "a@example.com"})

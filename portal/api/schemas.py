@@ -7,6 +7,7 @@ OpenAPI 3.1 uses for its schemas, so the models go into the document as they are
 from datetime import date, datetime
 from typing import Annotated, Literal
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 # Ids are 32-bit integer columns (on PostgreSQL a larger number cannot even be compared).
@@ -145,6 +146,16 @@ class ApplicationIn(RequestModel):
         default=None, description="The candidate's language (default: the client's).")
     stage: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = Field(
         default=None, description="A stage key of the job (default: its first stage).")
+
+    @field_validator("email")
+    @classmethod
+    def _an_email_address(cls, value: str) -> str:
+        """Checked here too, so that a bad email is reported with every other bad field."""
+        try:
+            validate_email(value.strip(), check_deliverability=False)
+        except EmailNotValidError as error:
+            raise ValueError(f"not a valid email address ({error})") from None
+        return value
 
 
 class UpdateIn(RequestModel):

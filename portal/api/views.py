@@ -163,6 +163,8 @@ def _errors(error: ValidationError, *, prefix: str = "") -> list[dict]:
         message = item["msg"]
         if item["type"] == "extra_forbidden":
             message = "unknown field"
+        elif item["type"] == "value_error":  # our own validators' words, without pydantic's tag
+            message = str(item["ctx"]["error"])
         result.append(field_error(prefix + location, message))
     return result
 
