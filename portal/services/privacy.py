@@ -103,60 +103,36 @@ def _scrub(session: Session, ids, low: int, high: int) -> None:
     condition, which the last statement (setting ``anonymised_at``) makes false.
     """
     moment = now()
+
+    def scrub(model, column, values: dict, *, waiting: str, failed: str) -> None:
+        """Rows of ``model`` whose ``column`` is one of the applications: those still
+        ``waiting`` to go out are ``failed`` instead, and every one gets ``values``."""
+        chosen = (column.between(low, high), column.in_(ids))
+        for statement in (
+            update(model).where(*chosen, model.status == waiting)
+            .values(status=failed, last_error="erased before delivery"),
+            update(model).where(*chosen).values(**values),
+        ):
+            session.execute(statement.execution_options(synchronize_session=False))
+
     session.execute(
         update(Update)
         .where(Update.application_id.between(low, high), Update.application_id.in_(ids))
         .values(public_note=None, internal_note=None)
         .execution_options(synchronize_session=False)
     )
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.application_id.between(low, high),
-               OutboxMessage.application_id.in_(ids),
-               OutboxMessage.status == MessageStatus.QUEUED)
-        .values(status=MessageStatus.FAILED, last_error="erased before delivery")
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.application_id.between(low, high),
-               OutboxMessage.application_id.in_(ids))
-        .values(to_address=ANONYMISED_EMAIL, subject=ERASED_SUBJECT, body_text="",
-                body_html=None, headers={})
-        .execution_options(synchronize_session=False)
-    )
+    queued, failed = MessageStatus.QUEUED, MessageStatus.FAILED
+    # The candidate's own emails.
+    scrub(OutboxMessage, OutboxMessage.application_id,
+          {"to_address": ANONYMISED_EMAIL, "subject": ERASED_SUBJECT, "body_text": "",
+           "body_html": None, "headers": {}}, waiting=queued, failed=failed)
     # The recruiter's emails quoting the candidate (their question, their withdrawal).
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.about_application_id.between(low, high),
-               OutboxMessage.about_application_id.in_(ids),
-               OutboxMessage.status == MessageStatus.QUEUED)
-        .values(status=MessageStatus.FAILED, last_error="erased before delivery")
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.about_application_id.between(low, high),
-               OutboxMessage.about_application_id.in_(ids))
-        .values(subject=ERASED_SUBJECT, body_text="", body_html=None)
-        .execution_options(synchronize_session=False)
-    )
-    # Webhook events carry the name, email and notes: not sent any more, and emptied.
-    session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.application_id.between(low, high),
-               WebhookDelivery.application_id.in_(ids),
-               WebhookDelivery.status == DeliveryStatus.PENDING)
-        .values(status=DeliveryStatus.FAILED, last_error="erased before delivery")
-        .execution_options(synchronize_session=False)
-    )
-    session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.application_id.between(low, high),
-               WebhookDelivery.application_id.in_(ids))
-        .values(payload="{}")
-        .execution_options(synchronize_session=False)
-    )
+    scrub(OutboxMessage, OutboxMessage.about_application_id,
+          {"subject": ERASED_SUBJECT, "body_text": "", "body_html": None},
+          waiting=queued, failed=failed)
+    # Webhook events carry the name, email and notes.
+    scrub(WebhookDelivery, WebhookDelivery.application_id, {"payload": "{}"},
+          waiting=DeliveryStatus.PENDING, failed=DeliveryStatus.FAILED)
     session.execute(
         update(Application)
         .where(Application.id.between(low, high), Application.id.in_(ids))
