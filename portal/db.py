@@ -52,6 +52,10 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # 16 MB of page cache per connection instead of SQLite's 2 MB: a filtered desk page over
+    # a million applications reads a few thousand scattered pages, and re-reads them through
+    # the OS on every request when they do not fit (4.5 ms instead of 1.7 ms, measured).
+    cursor.execute("PRAGMA cache_size=-16384")
     cursor.close()
     dbapi_connection.isolation_level = level
 
