@@ -281,7 +281,7 @@ class IdempotencyRecord(SQLModel, table=True):
 
     __table_args__ = (
         UniqueConstraint("token_id", "key", name="uq_idempotencyrecord_token_key"),
-        Index("ix_idempotencyrecord_token_created", "token_id", "created_at"),
+        Index("ix_idempotencyrecord_created_at", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -4,6 +4,7 @@
 creates its own database and drops it at the end. The schema comes from the migrations.
 """
 
+import contextlib
 import contextvars
 import os
 import shutil
@@ -35,22 +36,30 @@ def pytest_report_header(config):
     return f"portal database backend: {BACKEND}"
 
 
+@contextlib.contextmanager
+def postgresql_database(prefix: str):
+    """A PostgreSQL database of its own on the test server (its URL), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{PG_SERVER}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory):
     """Migrate a database once per run; each test then gets an empty copy of it."""
     if BACKEND == "postgresql":
-        name = f"portal_test_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        url = f"{PG_SERVER}/{name}"
-        app = create_app({**TEST_CONFIG, "DATABASE_URL": url})
-        upgrade_database(app)
-        get_engine(app).dispose()
-        yield url
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with postgresql_database("portal_test") as url:
+            app = create_app({**TEST_CONFIG, "DATABASE_URL": url})
+            upgrade_database(app)
+            get_engine(app).dispose()
+            yield url
     else:
         path = tmp_path_factory.mktemp("template") / "template.sqlite3"
         app = create_app({**TEST_CONFIG, "DATABASE_URL": f"sqlite:///{path}"})

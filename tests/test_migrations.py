@@ -1,31 +1,23 @@
 """The migrations build exactly the schema the models describe, and go down and up again."""
 
-import uuid
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 from portal import create_app
 from portal.db import get_engine
 from portal.migrate import downgrade_database, upgrade_database
-from tests.conftest import BACKEND, PG_SERVER, TEST_CONFIG
+from tests.conftest import BACKEND, TEST_CONFIG, postgresql_database
 
 
 @pytest.fixture
 def empty_database_url(tmp_path):
     """A database of its own with no tables (the shared test database stays at head)."""
     if BACKEND == "postgresql":
-        name = f"portal_mig_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield f"{PG_SERVER}/{name}"
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        with postgresql_database("portal_mig") as url:
+            yield url
     else:
         yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
 

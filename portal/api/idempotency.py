@@ -8,9 +8,9 @@ rolled back, the twin finds no record and does the work itself. The work runs in
 so a refused request (a 4xx problem) is remembered too, without any of its partial writes.
 
 A key is remembered for 24 hours (as Stripe and the IETF draft suggest): long enough for any
-retry, short enough that the stored answers (which may name a candidate) do not pile up. Expired
-records of a token are deleted at its next keyed POST, and all of them by ``portal retention
-run``; an expired key is a new key.
+retry, short enough that the stored answers (which may name a candidate) do not pile up. A POST
+whose key has expired deletes that record and counts as new; ``portal retention run`` deletes
+every expired record.
 """
 
 import hashlib
@@ -35,13 +35,15 @@ KEPT_HEADERS = ("Location",)
 KEPT_FOR = timedelta(hours=24)
 
 
-def purge_expired(*, session: Session, token_id: int | None = None,
+def purge_expired(*, session: Session, token_id: int | None = None, key: str | None = None,
                   at: datetime | None = None) -> int:
-    """Delete the records older than ``KEPT_FOR`` (of one token, or all); the caller commits."""
+    """Delete the records older than ``KEPT_FOR``: every one, or only the one of ``token_id``
+    and ``key``. The caller commits."""
     statement = delete(IdempotencyRecord).where(
         IdempotencyRecord.created_at < (at or now()) - KEPT_FOR)
     if token_id is not None:
-        statement = statement.where(IdempotencyRecord.token_id == token_id)
+        statement = statement.where(IdempotencyRecord.token_id == token_id,
+                                    IdempotencyRecord.key == key)
     return session.execute(statement.execution_options(synchronize_session=False)).rowcount
 
 
@@ -108,7 +110,7 @@ def run_post(*, session: Session, token: ApiToken, work: Callable[[], Response])
             errors=[field_error(HEADER, "1 to 255 visible ASCII characters, e.g. a UUID")],
         )
     fingerprint = request_fingerprint()
-    purge_expired(session=session, token_id=token.id)
+    purge_expired(session=session, token_id=token.id, key=key)
     session.commit()  # start the guarded transaction with the record's insert
     if replay := _existing(session, token, key, fingerprint):
         return replay

@@ -7,8 +7,10 @@ OpenAPI 3.1 uses for its schemas, so the models go into the document as they are
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from portal.services import InputError
+from portal.services.recruiters import normalise_email
 
 # Ids are 32-bit integer columns (on PostgreSQL a larger number cannot even be compared).
 MAX_ID = 2**31 - 1
@@ -150,11 +152,12 @@ class ApplicationIn(RequestModel):
     @field_validator("email")
     @classmethod
     def _an_email_address(cls, value: str) -> str:
-        """Checked here too, so that a bad email is reported with every other bad field."""
+        """Checked here too (by the service's own rule), so that a bad email is reported with
+        every other bad field."""
         try:
-            validate_email(value.strip(), check_deliverability=False)
-        except EmailNotValidError as error:
-            raise ValueError(f"not a valid email address ({error})") from None
+            normalise_email(value)
+        except InputError as error:
+            raise ValueError(error.message) from None
         return value
 
 

@@ -31,7 +31,7 @@ from flask_babel import gettext as _
 from sqlmodel import Session, func, select
 
 from portal.models import LANGUAGES, Application, Client, Recruiter
-from portal.services import InputError
+from portal.services import N_, InputError
 from portal.services.applications import create_application
 from portal.services.catalog import get_job, job_stages
 from portal.services.recruiters import normalise_email
@@ -59,8 +59,8 @@ DELIMITERS = (";", ",", "\t")
 # Bytes Windows-1252 leaves undefined: a file with them is read as Latin-1 instead.
 _CP1252_HOLES = frozenset(b"\x81\x8d\x8f\x90\x9d")
 COMMIT_EVERY = 500
-ENCODING_LABELS = {"utf-8": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252",
-                   "latin-1": "Latin-1"}
+ENCODING_LABELS = {"utf-8-sig": N_("UTF-8 (with BOM)"), "utf-8": "UTF-8", "utf-16": "UTF-16",
+                   "cp1252": "Windows-1252", "latin-1": "Latin-1"}
 
 
 class ImportFileError(InputError):
@@ -92,9 +92,7 @@ class ImportReport:
 
     @property
     def encoding_label(self) -> str:
-        if self.encoding == "utf-8-sig":
-            return _("UTF-8 (with BOM)")
-        return ENCODING_LABELS.get(self.encoding, self.encoding)
+        return _(ENCODING_LABELS.get(self.encoding, self.encoding))
 
     @property
     def skipped_rows(self) -> int:

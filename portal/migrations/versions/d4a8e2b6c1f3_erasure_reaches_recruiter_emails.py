@@ -33,14 +33,12 @@ def upgrade() -> None:
             'ix_webhookdelivery_application', ['application_id'], unique=False
         )
     with op.batch_alter_table('idempotencyrecord', schema=None) as batch_op:
-        batch_op.create_index(
-            'ix_idempotencyrecord_token_created', ['token_id', 'created_at'], unique=False
-        )
+        batch_op.create_index('ix_idempotencyrecord_created_at', ['created_at'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('idempotencyrecord', schema=None) as batch_op:
-        batch_op.drop_index('ix_idempotencyrecord_token_created')
+        batch_op.drop_index('ix_idempotencyrecord_created_at')
     with op.batch_alter_table('webhookdelivery', schema=None) as batch_op:
         batch_op.drop_index('ix_webhookdelivery_application')
     with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
