@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
         desk,
         desk_bulk,
         embed,
+        fast_poll,
         health,
         hotpath,
         i18n,
@@ -76,6 +77,7 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
     from portal import cli
 
     cli.init_app(app)
+    fast_poll.init_app(app)
     return app
 
 

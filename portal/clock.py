@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
+from flask import Flask, current_app, has_app_context
 
 DEFAULT_TIMEZONE = "Europe/Stockholm"
 
@@ -13,17 +13,20 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def local_zone() -> ZoneInfo:
-    """The agency's time zone (``PORTAL_TIMEZONE``, default Europe/Stockholm)."""
+def local_zone(app: Flask | None = None) -> ZoneInfo:
+    """The agency's time zone (``PORTAL_TIMEZONE``, default Europe/Stockholm), of ``app`` or
+    else the current app."""
     name = DEFAULT_TIMEZONE
-    if has_app_context():
-        name = current_app.config.get("TIMEZONE", DEFAULT_TIMEZONE)
+    if app is None and has_app_context():
+        app = current_app
+    if app is not None:
+        name = app.config.get("TIMEZONE", DEFAULT_TIMEZONE)
     return ZoneInfo(name)
 
 
-def today() -> date:
+def today(app: Flask | None = None) -> date:
     """Today's date in the agency's time zone."""
-    return datetime.now(local_zone()).date()
+    return datetime.now(local_zone(app)).date()
 
 
 def local_date(moment: datetime) -> date:

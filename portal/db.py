@@ -1,6 +1,7 @@
 """The database engine (one per app) and the session (one per request, on ``g``)."""
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import partial
 from typing import TypeVar
@@ -77,18 +78,46 @@ def read_connection() -> Connection:
     ping, and autocommit, so PostgreSQL needs no BEGIN and ROLLBACK round trips either. A
     connection that died with its server is retried once by ``run_read``."""
     if "db_read" not in g:
-        engine = get_engine()
-        skipping = _SKIP_PING.set(True)
-        try:
-            connection = engine.connect()
-        finally:
-            _SKIP_PING.reset(skipping)
-        if engine.dialect.name != "sqlite":
-            # (pysqlite never opens a transaction for a SELECT, and switching its isolation
-            # level back at check-in would cost a PRAGMA per request.)
-            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        g.db_read = connection
+        g.db_read = open_read_connection(get_engine())
     return g.db_read
+
+
+def open_read_connection(engine: Engine) -> Connection:
+    """A pooled connection for plain reads: no ping, autocommit (see ``read_connection``)."""
+    skipping = _SKIP_PING.set(True)
+    try:
+        connection = engine.connect()
+    finally:
+        _SKIP_PING.reset(skipping)
+    if engine.dialect.name != "sqlite":
+        # (pysqlite never opens a transaction for a SELECT, and switching its isolation
+        # level back at check-in would cost a PRAGMA per request.)
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+    return connection
+
+
+@contextmanager
+def raw_read(engine: Engine):
+    """A pooled driver connection for one plain read, checked out without a ping and, on
+    PostgreSQL, in autocommit while it is out (no BEGIN and no ROLLBACK round trip). Any
+    error invalidates it: the pool never hands out a connection that failed."""
+    skipping = _SKIP_PING.set(True)
+    try:
+        connection = engine.raw_connection()
+    finally:
+        _SKIP_PING.reset(skipping)
+    toggle = engine.dialect.name != "sqlite"  # (pysqlite opens no transaction for a SELECT)
+    try:
+        if toggle:
+            connection.driver_connection.autocommit = True
+        yield connection
+        if toggle:
+            connection.driver_connection.autocommit = False
+    except BaseException:
+        connection.invalidate()
+        raise
+    finally:
+        connection.close()
 
 
 def run_read(read: Callable[[Connection], T]) -> T:

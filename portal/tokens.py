@@ -68,10 +68,13 @@ def make_status_token(application_id: int, token_version: int) -> str:
     return _serializer(current_app).dumps([application_id, token_version])
 
 
-def read_status_token(token: str) -> LinkClaim:
-    """Verify a token; raise LinkInvalid or LinkExpired. Never raises anything else."""
-    serializer = _serializer(current_app)
-    max_age = current_app.config["LINK_MAX_AGE_DAYS"] * DAY
+def read_status_token(token: str, app: Flask | None = None) -> LinkClaim:
+    """Verify a token; raise LinkInvalid or LinkExpired. Never raises anything else.
+
+    ``app`` defaults to the current app (the poll shortcut verifies outside a request)."""
+    app = app or current_app
+    serializer = _serializer(app)
+    max_age = app.config["LINK_MAX_AGE_DAYS"] * DAY
     try:
         payload = serializer.loads(token, max_age=max_age)
     except SignatureExpired as exc:

@@ -21,19 +21,21 @@ limiter = Limiter(key_func=get_remote_address)
 CONTENT_SECURITY_POLICY = content_security_policy()
 
 
-_DEFAULT_HEADERS = (
+DEFAULT_HEADERS = (
     ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "strict-origin"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
 )
+# Only over HTTPS (``request.is_secure``).
+STRICT_TRANSPORT_SECURITY = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
 def _security_headers(response):
     headers = response.headers
     # One pass over the response's header names instead of a scan per setdefault (hot path).
     present = {name.lower() for name, _ in headers.items()}
-    for name, value in _DEFAULT_HEADERS:
+    for name, value in DEFAULT_HEADERS:
         if name.lower() not in present:
             headers.add(name, value)
     if "x-frame-options" not in present and "frame-ancestors 'none'" in headers.get(
@@ -41,7 +43,7 @@ def _security_headers(response):
     ):
         headers.add("X-Frame-Options", "DENY")
     if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        headers.setdefault(*STRICT_TRANSPORT_SECURITY)
     return response
 
 

@@ -8,6 +8,7 @@ import re
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 
+import psycopg
 import pytest
 import time_machine
 from sqlalchemy import MetaData, event
@@ -289,18 +290,33 @@ def database_snapshot(app) -> dict:
 
 @contextmanager
 def recorded_statements(app):
-    """The SQL statements the app sends to its database inside the block."""
+    """The SQL statements the app's connections send to the database inside the block.
+
+    Recorded by the driver itself, so statements run on a bare driver cursor (the status
+    page's reads, the poll shortcut) count as much as SQLAlchemy's own: the pool is emptied
+    first, and each new connection reports what it runs (SQLite's trace callback, a psycopg
+    cursor class that notes each ``execute``)."""
     statements: list[str] = []
-
-    def record(_conn, _cursor, statement, _parameters, _context, _executemany):
-        statements.append(statement)
-
     engine = get_engine(app)
-    event.listen(engine, "before_cursor_execute", record)
+
+    class RecordingCursor(psycopg.Cursor):
+        def execute(self, query, *args, **kwargs):
+            statements.append(str(query))
+            return super().execute(query, *args, **kwargs)
+
+    def record(dbapi_connection, _record):
+        if engine.dialect.name == "sqlite":
+            dbapi_connection.set_trace_callback(statements.append)
+        else:
+            dbapi_connection.cursor_factory = RecordingCursor
+
+    engine.dispose()
+    event.listen(engine, "connect", record)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "connect", record)
+        engine.dispose()
 
 
 def test_get_never_writes_to_the_database(app, client, session, people, clock):

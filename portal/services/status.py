@@ -4,10 +4,13 @@ Two queries build the whole page; a conditional poll needs one narrow query and 
 """
 
 import hashlib
+import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from portal.models import Application, Client, Job, Recruiter, Stage, Update, UpdateKind
@@ -72,9 +75,118 @@ def _stamp(*parts) -> str:
     return "|".join(str(part) for part in parts)
 
 
-# Statements are built once with a bound parameter, so SQLAlchemy compiles each only once,
-# and they run on the session's Core connection (no ORM identity map on the hot path).
+# The status page's queries are compiled once per dialect to the driver's own SQL and run
+# without SQLAlchemy's result processing: on the hot path that processing (types, rows,
+# execution contexts) cost three times the queries themselves. The few conversions the page
+# needs are the functions below, which take what either driver returns (SQLite: text and
+# integers; psycopg: dates, aware datetimes, booleans and decoded JSON).
 _APPLICATION_ID = bindparam("application_id")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _moment(value) -> datetime | None:
+    """A stored timestamp as an aware UTC datetime (as the models hand it out)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _day(value) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+@lru_cache(maxsize=1024)
+def _decoded(text: str) -> dict:
+    return json.loads(text)
+
+
+def _labels(value) -> dict:
+    """A JSON column of labels per language ({"en": ..., "sv": ...}); do not modify it."""
+    if isinstance(value, str):
+        return _decoded(value)  # the same few stage labels on every page: decoded once
+    return value or {}
+
+
+def _instant(value) -> int | None:
+    """A stored timestamp as microseconds since the epoch: the same number whichever driver
+    or type read it, so the ETag of a poll and of a page agree."""
+    moment = _moment(value)
+    return None if moment is None else (moment - _EPOCH) // _MICROSECOND
+
+
+@dataclass(frozen=True)
+class DriverSQL:
+    """A statement compiled for one dialect: its SQL and how to pass ``application_id``."""
+
+    sql: str
+    positional: bool
+
+    def params(self, application_id: int):
+        return (application_id,) if self.positional else {"application_id": application_id}
+
+
+_COMPILED: dict[tuple[str, str], DriverSQL] = {}
+
+
+def driver_sql(name: str, dialect) -> DriverSQL:
+    """``name``'s statement (see ``_STATEMENTS``) compiled for ``dialect``, once."""
+    key = (dialect.name, name)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        statement = _STATEMENTS[name].compile(dialect=dialect)
+        if statement.positional:
+            assert statement.positiontup == ["application_id"], statement.positiontup  # noqa: S101
+        compiled = _COMPILED[key] = DriverSQL(str(statement), statement.positional)
+    return compiled
+
+
+def _rows(connection: Connection, name: str, application_id: int) -> list[tuple]:
+    """The statement's rows, on the driver cursor of ``connection``. A driver error is raised
+    as SQLAlchemy raises it (``DBAPIError``), with the connection invalidated when the error
+    means the database went away, so ``run_read`` retries as for any other query."""
+    statement = driver_sql(name, connection.dialect)
+    params = statement.params(application_id)
+    dbapi_connection = connection.connection.dbapi_connection
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(statement.sql, params)
+        return cursor.fetchall()
+    except connection.dialect.loaded_dbapi.Error as error:
+        gone = connection.dialect.is_disconnect(error, dbapi_connection, cursor)
+        if gone:
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            statement.sql, params, error, connection.dialect.loaded_dbapi.Error,
+            connection_invalidated=gone, dialect=connection.dialect,
+        ) from error
+    finally:
+        cursor.close()
+
+
+def stamp_of(application_id: int, token_version: int, row) -> str | None:
+    """The version stamp from a ``head`` row (token version and four timestamps, as the
+    driver returned them); None when the row is missing or the link revoked."""
+    if row is None or row[0] != token_version:
+        return None
+    return _stamp(application_id, token_version, *(_instant(value) for value in row[1:5]))
+
+
+def version_stamp(
+    *, session: Session | None = None, application_id: int, token_version: int,
+    connection: Connection | None = None,
+) -> str | None:
+    """What the candidate's view depends on, in one narrow query; None for a dead link.
+
+    Runs on ``connection`` when given (the status page's autocommit read connection), else on
+    the session's. (The poll shortcut, ``portal.fast_poll``, runs the same SQL on a bare
+    driver connection.)"""
+    connection = connection if connection is not None else session.connection()
+    rows = _rows(connection, "head", application_id)
+    return stamp_of(application_id, token_version, rows[0] if rows else None)
+
 
 _HEAD = (
     select(
@@ -85,22 +197,6 @@ _HEAD = (
     .join(Client, Client.id == Application.client_id)
     .where(Application.id == _APPLICATION_ID)
 )
-
-
-def version_stamp(
-    *, session: Session | None = None, application_id: int, token_version: int,
-    connection: Connection | None = None,
-) -> str | None:
-    """What the candidate's view depends on, in one narrow query; None for a dead link.
-
-    Runs on ``connection`` when given (the status page's autocommit read connection), else on
-    the session's."""
-    connection = connection if connection is not None else session.connection()
-    row = connection.execute(_HEAD, {"application_id": application_id}).first()
-    if row is None or row[0] != token_version:
-        return None
-    return _stamp(application_id, *row)
-
 
 _PAGE = (
     select(
@@ -128,9 +224,15 @@ _TIMELINE = (
     .order_by(Update.created_at.desc(), Update.id.desc())
 )
 
+_STATEMENTS = {"head": _HEAD, "page": _PAGE, "timeline": _TIMELINE}
+
 
 def _first_name(name: str | None) -> str | None:
     return name.split()[0] if name and name.strip() else None
+
+
+def _label(labels: dict, language: str) -> str | None:
+    return labels.get(language) or labels.get("en")
 
 
 def load_status(
@@ -139,43 +241,41 @@ def load_status(
 ) -> StatusView | None:
     """The candidate's view of the application, or None when the link is revoked or unknown."""
     connection = connection if connection is not None else session.connection()
-    params = {"application_id": application_id}
-    row = connection.execute(_PAGE, params).first()
-    if row is None or row[0] != token_version:
+    rows = _rows(connection, "page", application_id)
+    row = rows[0] if rows else None
+    stamp = stamp_of(application_id, token_version, row)
+    if stamp is None:
         return None
     (
-        _, app_updated, reminded_at, job_updated, client_updated, app_language, is_open,
-        promised_by,
+        _, _, reminded_at, _, client_updated, app_language, is_open, promised_by,
         last_update_at, applied_at, client_slug, client_name, job_title, stage_key,
         stage_label, stage_guidance, outcome, owner_name, logo_type, accent_color,
     ) = row
     language = language or app_language
-    timeline_rows = connection.execute(_TIMELINE, params).all()
     timeline = tuple(
         TimelineEntry(
-            created_at=created_at, kind=kind, note=note, stage_key=key,
-            stage_label=(label.get(language) or label.get("en")) if label else None,
-            author_first_name=_first_name(author),
-            promised_by=entry_promise,
+            created_at=_moment(created_at), kind=kind, note=note, stage_key=key,
+            stage_label=_label(_labels(labels), language) if labels is not None else None,
+            author_first_name=_first_name(author), promised_by=_day(entry_promise),
         )
-        for created_at, kind, note, key, label, author, entry_promise in timeline_rows
+        for created_at, kind, note, key, labels, author, entry_promise
+        in _rows(connection, "timeline", application_id)
     )
     return StatusView(
         application_id=application_id, token_version=token_version, language=language,
         client_slug=client_slug, client_name=client_name, job_title=job_title,
         stage_key=stage_key,
-        stage_label=stage_label.get(language) or stage_label.get("en") or stage_key,
-        stage_guidance=stage_guidance.get(language) or stage_guidance.get("en") or "",
-        is_open=is_open, outcome=outcome, promised_by=promised_by,
-        last_update_at=last_update_at, applied_at=applied_at,
+        stage_label=_label(_labels(stage_label), language) or stage_key,
+        stage_guidance=_label(_labels(stage_guidance), language) or "",
+        is_open=bool(is_open), outcome=outcome, promised_by=_day(promised_by),
+        last_update_at=_moment(last_update_at), applied_at=_moment(applied_at),
         recruiter_first_name=_first_name(owner_name),
-        reminded_at=reminded_at,
-        version_stamp=_stamp(application_id, token_version, app_updated, reminded_at,
-                             job_updated, client_updated),
+        reminded_at=_moment(reminded_at),
+        version_stamp=stamp,
         timeline=timeline,
         client_brand=ClientBrand(
             slug=client_slug, name=client_name, logo_type=logo_type,
-            accent_color=accent_color, updated_at=client_updated,
+            accent_color=accent_color, updated_at=_moment(client_updated),
         ),
     )
 
