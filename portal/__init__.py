@@ -55,7 +55,6 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
     web.init_app(app)
-    hotpath.init_app(app, web.limiter)
     auth.init_app(app)
 
     app.register_blueprint(candidate.bp)
@@ -77,6 +76,7 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
     from portal import cli
 
     cli.init_app(app)
+    hotpath.init_app(app, web.limiter)
     fast_poll.init_app(app)
     return app
 

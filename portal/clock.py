@@ -29,8 +29,8 @@ def today(app: Flask | None = None) -> date:
     return datetime.now(local_zone(app)).date()
 
 
-def local_date(moment: datetime) -> date:
-    """The calendar date of ``moment`` in the agency's time zone."""
+def local_date(moment: datetime, zone: ZoneInfo | None = None) -> date:
+    """The calendar date of ``moment`` in the agency's time zone (or ``zone``)."""
     if moment.tzinfo is None:  # SQLite hands back naive UTC values
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(local_zone()).date()
+    return moment.astimezone(zone or local_zone()).date()

@@ -34,10 +34,8 @@ _STATUS = "304 NOT MODIFIED"
 
 def _fixed_headers() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """The 304's headers but the ETag, in the order the Flask view sends them: the view's own,
-    then those ``portal.web`` adds to every response. flask-login reads the session on every
-    response, so Flask adds "Cookie" to Vary; this answer says the same."""
-    own = [(name, f"{value}, Cookie" if name == "Vary" else value)
-           for name, value in PRIVATE_HEADERS.items()]
+    then those ``portal.web`` adds to every response."""
+    own = list(PRIVATE_HEADERS.items())
     names = {name.lower() for name, _ in own}
     shared = [(name, value) for name, value in DEFAULT_HEADERS if name.lower() not in names]
     return own, [*shared, ("X-Frame-Options", "DENY")]

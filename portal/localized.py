@@ -15,8 +15,10 @@ app's, sharing its loader, globals and filters) in which:
 (context processors and signals run as usual), so the output is the same as before.
 """
 
+import re
 from datetime import date, datetime
 from functools import lru_cache, partial
+from zoneinfo import ZoneInfo
 
 from babel.support import Translations
 from flask import Flask, current_app, render_template, request, url_for
@@ -26,7 +28,7 @@ from jinja2.ext import Extension
 from jinja2.lexer import Token, TokenStream
 from markupsafe import Markup
 
-from portal.clock import local_date, today
+from portal.clock import local_date, local_zone, today
 from portal.i18n import format_day
 from portal.models import LANGUAGES
 
@@ -88,15 +90,17 @@ def _format_day(day: date, language: str, weekday: bool) -> str:
     return format_day(day, language, weekday=weekday)
 
 
-def _day_filter(value, weekday: bool = False, *, language: str) -> str:
+def _day_filter(value, weekday: bool = False, *, language: str, zone: ZoneInfo) -> str:
     if value is None:
         return ""
-    day = local_date(value) if isinstance(value, datetime) else value
+    day = local_date(value, zone) if isinstance(value, datetime) else value
     return _format_day(day, language, weekday)
 
 
-def _days_ago(moment, reference: date | None = None, *, catalog: Translations) -> str:
-    day = local_date(moment) if isinstance(moment, datetime) else moment
+def _days_ago(
+    moment, reference: date | None = None, *, catalog: Translations, zone: ZoneInfo
+) -> str:
+    day = local_date(moment, zone) if isinstance(moment, datetime) else moment
     days = ((reference or today()) - day).days
     if days <= 0:
         return catalog.ugettext("today")
@@ -105,28 +109,43 @@ def _days_ago(moment, reference: date | None = None, *, catalog: Translations) -
     return catalog.ungettext("%(num)d day ago", "%(num)d days ago", days) % {"num": days}
 
 
-_STATIC_URLS: dict[tuple, str] = {}
+_URLS: dict[tuple, str | tuple[str, str]] = {}
+# What a status token is made of (URL-safe base64 and dots): it needs no quoting in a path.
+_TOKEN = re.compile(r"[A-Za-z0-9_\-.]+")
+_MARK = "0portaltokenmark0"
 
 
 def _url_for(endpoint: str, **values) -> str:
-    # Static URLs depend only on the file, its version and where the app is mounted.
-    if endpoint != "static" or set(values) - {"filename", "v"}:
-        return url_for(endpoint, **values)
-    key = (request.script_root, values.get("filename"), values.get("v"))
-    url = _STATIC_URLS.get(key)
-    if url is None:
-        url = _STATIC_URLS[key] = url_for(endpoint, **values)
-    return url
+    """``url_for``, remembered where the answer cannot change: static URLs depend only on the
+    file, its version and where the app is mounted; a candidate's token routes are the same
+    path around each token (the status page builds five of them)."""
+    values = {name: value for name, value in values.items() if value is not None}
+    if endpoint == "static" and not set(values) - {"filename", "v"}:
+        key = (request.script_root, endpoint, values.get("filename"), values.get("v"))
+        url = _URLS.get(key)
+        if url is None:
+            url = _URLS[key] = url_for(endpoint, **values)
+        return url
+    token = values.get("token")
+    if len(values) == 1 and isinstance(token, str) and _TOKEN.fullmatch(token):
+        key = (request.script_root, endpoint)
+        around = _URLS.get(key)
+        if around is None:
+            around = _URLS[key] = tuple(url_for(endpoint, token=_MARK).split(_MARK))
+        if len(around) == 2:
+            return around[0] + token + around[1]
+    return url_for(endpoint, **values)
 
 
 def _environment(app: Flask, language: str) -> Environment:
     catalog = _catalog(app, language)
+    zone = local_zone(app)  # the agency's time zone, fixed with the app's configuration
     env = app.jinja_env.overlay()
     env.portal_catalog = catalog
     env.filters = {
         **app.jinja_env.filters,
-        "day": partial(_day_filter, language=language),
-        "days_ago": partial(_days_ago, catalog=catalog),
+        "day": partial(_day_filter, language=language, zone=zone),
+        "days_ago": partial(_days_ago, catalog=catalog, zone=zone),
     }
     env.globals = {**app.jinja_env.globals, "current_language": lambda: language,
                    "url_for": _url_for}
