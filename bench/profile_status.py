@@ -4,7 +4,9 @@
 
 Calls the WSGI app directly (no server, no sockets) for ``--requests`` random seeded links,
 once for the full page and once for the unchanged poll (304), beside the bare route, and
-prints CPU microseconds per request and pyinstrument's call tree of the page.
+prints CPU microseconds per request, the page's parts one at a time (token, queries,
+rendering; the rest is Flask's request and response) and pyinstrument's call tree of the
+page.
 """
 
 import argparse
@@ -37,6 +39,40 @@ def cpu_us(function, count: int) -> float:
     for n in range(count):
         function(n)
     return (time.process_time() - started) / count * 1e6
+
+
+def print_parts(app, links, count: int) -> None:
+    """The page's parts one at a time, CPU microseconds each: what bounds the page."""
+    from portal import clock
+    from portal.db import get_engine, open_read_connection
+    from portal.localized import render_localized
+    from portal.services.status import load_status
+    from portal.tokens import read_status_token
+
+    tokens = [path.removeprefix("/s/") for path, _ in links]
+    with app.test_request_context("/s/x"):
+        claims = [read_status_token(token) for token in tokens]
+        connection = open_read_connection(get_engine(app))
+        views = [load_status(connection=connection, application_id=claim.application_id,
+                             token_version=claim.token_version) for claim in claims]
+        today = clock.today()
+        parts = {
+            "token verification": lambda n: read_status_token(tokens[n]),
+            "status queries (2, driver level)": lambda n: load_status(
+                connection=connection, application_id=claims[n].application_id,
+                token_version=claims[n].token_version),
+            "render: whole page": lambda n: render_localized(
+                "candidate/status.html", views[n].language, view=views[n], today=today,
+                token=tokens[n], etag='"e"', poll_seconds=60),
+            "render: status card alone": lambda n: render_localized(
+                "candidate/_status_card.html", views[n].language, view=views[n], today=today,
+                token=tokens[n], etag='"e"', poll_seconds=60),
+        }
+        timings = {name: cpu_us(part, count) for name, part in parts.items()}
+        connection.close()
+    print("Parts of the status page, CPU per request:")
+    for name, micros in timings.items():
+        print(f"  {name:<36}{micros:>8.0f} us")
 
 
 def main() -> None:
@@ -78,6 +114,7 @@ def main() -> None:
     print(f"CPU per request: bare {bare_us:.0f} us, status page {page_us:.0f} us "
           f"({page_us / bare_us:.1f}x), unchanged poll {poll_us:.0f} us "
           f"({poll_us / bare_us:.1f}x)")
+    print_parts(app, links, args.requests)
     profiler = Profiler(interval=0.0002)
     profiler.start()
     for path, _ in links:

@@ -80,7 +80,11 @@ def status(token: str):
 
 def unchanged_response(claim, *, variant: str, today, build: str, not_found):
     """For a poll that sends its ETag: 304 when nothing changed (one narrow query and no
-    rendering), ``not_found()`` for a dead link, or None to render the status as usual."""
+    rendering), ``not_found()`` for a dead link, or None to render the status as usual.
+
+    Most unchanged polls never get here: ``portal.fast_poll`` answers them in front of Flask
+    with this same 304. This path answers the rest (JSON polls, and any poll the shortcut
+    passed on, e.g. while the database was unreachable)."""
     if not request.if_none_match or request.if_none_match.star_tag:
         return None  # "*" would match anything: no shortcut for it
     stamp = run_read(lambda connection: version_stamp(
