@@ -14,6 +14,11 @@ for the portal and for bench/bare_app.py with the same settings, and runs ``wrk`
 * the htmx poll with nothing new (If-None-Match with each link's current ETag -> 304),
 * the bare route, through the same kind of Lua script, before each of them.
 
+Each wrk run also notes the CPU time per request of the server's workers and, when
+PostgreSQL runs on this machine, of PostgreSQL. A third gunicorn serves the portal with the
+status page's rendering replaced by a constant string of the same size
+(bench/unrendered_app.py): how far the page could get if its templates cost nothing.
+
 Then the recruiter list (first page of 50 and its capped count, in-process through the
 service functions, at N and at 10,000 applications, with the query plans checked for full
 scans), ``portal remind`` and ``portal retention run`` under ``/usr/bin/time -v``, the outbox
@@ -251,13 +256,52 @@ def worker_rss_mb(master: subprocess.Popen) -> list[float]:
     return sizes
 
 
+def workers_cpu_seconds(master: subprocess.Popen) -> float:
+    """CPU time (user + system) the master's worker processes have used so far."""
+    children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    return sum(_cpu_seconds(int(pid)) for pid in children)
+
+
+def postgres_cpu_seconds() -> float | None:
+    """CPU time of this machine's PostgreSQL processes so far; None if none runs here."""
+    total, found = 0.0, False
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().startswith("postgres"):
+                    total += _cpu_seconds(int(entry.name))
+                    found = True
+            except OSError:
+                continue  # gone meanwhile
+    return total if found else None
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured_wrk(base: str, script: Path, duration: int, connections: int,
+                 master: subprocess.Popen) -> dict:
+    """``wrk``, plus the CPU microseconds per request of the server's workers and (when it
+    runs on this machine) of PostgreSQL."""
+    workers, database = workers_cpu_seconds(master), postgres_cpu_seconds()
+    run = wrk(base, script, duration, connections)
+    requests = max(run["requests"], 1)
+    run["worker_us"] = (workers_cpu_seconds(master) - workers) / requests * 1e6
+    after = postgres_cpu_seconds()
+    run["postgres_us"] = (after - database) / requests * 1e6 if database is not None else None
+    return run
+
+
 def web_rows(url: str, args, workdir: Path) -> tuple[list[Row], dict]:
     pages, polls, _ = mint_links(url, args.applications, args.tokens, workdir)
     env = portal_env(url)
-    app_port, bare_port = free_port(), free_port()
+    app_port, bare_port, unrendered_port = free_port(), free_port(), free_port()
     servers = [
         gunicorn("portal:create_app()", app_port, args.workers, env, ROOT),
         gunicorn("bare_app:create_app()", bare_port, args.workers, env, HERE),
+        gunicorn("unrendered_app:create_app()", unrendered_port, args.workers, env, HERE),
     ]
     bare_list = workdir / "bare.txt"
     bare_list.write_text("/\n")
@@ -268,17 +312,27 @@ def web_rows(url: str, args, workdir: Path) -> tuple[list[Row], dict]:
     try:
         wait_until_up(f"http://127.0.0.1:{app_port}/healthz")
         wait_until_up(f"http://127.0.0.1:{bare_port}/")
+        wait_until_up(f"http://127.0.0.1:{unrendered_port}/healthz")
         check_sample(app_port, pages, polls)
         app_base, bare_base = f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{bare_port}"
-        # Warm both up (imports, templates, connections) before measuring.
+        unrendered_base = f"http://127.0.0.1:{unrendered_port}"
+        # Warm them up (imports, templates, connections) before measuring.
         wrk(app_base, page_script, 2, args.connections)
         wrk(bare_base, bare_script, 2, args.connections)
+        wrk(unrendered_base, page_script, 2, args.connections)
         runs = {}
         for name, script in (("page", page_script), ("poll", poll_script)):
             log(f"wrk: bare route, then {name}")
-            runs[f"bare/{name}"] = wrk(bare_base, bare_script, args.duration, args.connections)
-            runs[name] = wrk(app_base, script, args.duration, args.connections)
+            runs[f"bare/{name}"] = measured_wrk(bare_base, bare_script, args.duration,
+                                                args.connections, servers[1])
+            runs[name] = measured_wrk(app_base, script, args.duration, args.connections,
+                                      servers[0])
             served += runs[name]["requests"]
+        log("wrk: bare route, then the page without its rendering (the ceiling)")
+        runs["bare/unrendered"] = measured_wrk(bare_base, bare_script, args.duration,
+                                               args.connections, servers[1])
+        runs["unrendered"] = measured_wrk(unrendered_base, page_script, args.duration,
+                                          args.connections, servers[2])
         # Memory after --rss-requests requests in all: keep loading pages and polls in turn.
         scripts = [page_script, poll_script]
         while served < args.rss_requests:
@@ -290,9 +344,16 @@ def web_rows(url: str, args, workdir: Path) -> tuple[list[Row], dict]:
         for server in servers:
             server.terminate()
             server.wait(timeout=30)
-    page, poll = runs["page"], runs["poll"]
+    page, poll, unrendered = runs["page"], runs["poll"], runs["unrendered"]
     page_ratio = page["rps"] / runs["bare/page"]["rps"]
     poll_ratio = poll["rps"] / runs["bare/poll"]["rps"]
+    unrendered_ratio = unrendered["rps"] / runs["bare/unrendered"]["rps"]
+
+    def cpu(run, bare):
+        text = f"; worker CPU {run['worker_us']:,.0f} vs {bare['worker_us']:,.0f} us/request"
+        if run["postgres_us"] is not None and run["postgres_us"] >= 1:
+            text += f", PostgreSQL {run['postgres_us']:,.0f} us/request"
+        return text
 
     def errors(run):
         extra = f", errors {run['errors']}" if run["errors"] else ""
@@ -301,10 +362,16 @@ def web_rows(url: str, args, workdir: Path) -> tuple[list[Row], dict]:
     rows = [
         Row("status page vs bare",
             f"{page_ratio:.0%} ({page['rps']:,.0f} vs {runs['bare/page']['rps']:,.0f} req/s"
-            f"{errors(page)})", ">= 50%", page_ratio >= 0.5 and not page["errors"]),
+            f"{errors(page)}{cpu(page, runs['bare/page'])})", ">= 50%",
+            page_ratio >= 0.5 and not page["errors"]),
+        Row("  the same page, rendering free",
+            f"{unrendered_ratio:.0%} ({unrendered['rps']:,.0f} vs "
+            f"{runs['bare/unrendered']['rps']:,.0f} req/s{errors(unrendered)}"
+            f"{cpu(unrendered, runs['bare/unrendered'])})", "(what bounds it)", None),
         Row("304 poll vs bare",
             f"{poll_ratio:.0%} ({poll['rps']:,.0f} vs {runs['bare/poll']['rps']:,.0f} req/s"
-            f"{errors(poll)})", ">= 80%", poll_ratio >= 0.8 and not poll["errors"]),
+            f"{errors(poll)}{cpu(poll, runs['bare/poll'])})", ">= 80%",
+            poll_ratio >= 0.8 and not poll["errors"]),
         Row("status page p99 (p50)",
             f"{page['p99']:.1f} ms ({page['p50']:.1f} ms), {args.connections} connections",
             "< 50 ms", page["p99"] < 50),
