@@ -143,9 +143,10 @@ class Application(SQLModel, table=True):
         # The desk's urgency order (overdue first, then due soonest, then oldest news),
         # usable for keyset pagination with or without a client filter.
         Index("ix_application_urgency", "is_open", "promised_by", "last_update_at", "id"),
+        # The stage last: a client + stage filter is checked on the index entry, in order.
         Index(
             "ix_application_client_urgency",
-            "client_id", "is_open", "promised_by", "last_update_at", "id",
+            "client_id", "is_open", "promised_by", "last_update_at", "id", "stage_id",
         ),
         Index("ix_application_job_urgency", "job_id", "is_open", "promised_by", "id"),
         Index("ix_application_stage", "stage_id"),
