@@ -128,6 +128,7 @@ def seeded(url: str, count: int) -> str:
     existing = application_count(url)
     if existing == count:
         flask_cli(url, "db", "upgrade")  # a database seeded by an earlier release
+        tidy(url)
         return f"reused ({count:,} applications)"
     if existing:
         raise SystemExit(f"{url} holds {existing:,} applications, not {count:,}: remove it")
@@ -135,6 +136,19 @@ def seeded(url: str, count: int) -> str:
     result = flask_cli(url, "seed", "--applications", str(count), timed=True)
     seconds = _elapsed(result.stderr)
     return f"{seconds:.0f} s ({count / seconds:,.0f} applications/s)"
+
+
+def tidy(url: str) -> None:
+    """Vacuum and analyse a reused database, as autovacuum would have by now: each run's
+    ``portal remind`` measurement rewrites some 190,000 rows, and on PostgreSQL the next run's
+    recruiter list would otherwise step over those dead row versions (3 ms -> 7 ms)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    statement = "ANALYZE" if engine.dialect.name == "sqlite" else "VACUUM ANALYZE"
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(statement))
+    engine.dispose()
 
 
 def _elapsed(time_output: str) -> float:

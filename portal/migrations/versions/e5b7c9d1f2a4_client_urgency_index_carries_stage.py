@@ -30,9 +30,17 @@ def upgrade() -> None:
         batch_op.create_index(
             'ix_application_client_urgency', [*_URGENCY, 'stage_id'], unique=False
         )
+    _analyze()
+
+
+def _analyze() -> None:
+    # Statistics for the new index at once: without them SQLite's planner misjudged the
+    # unfiltered desk at a million applications and scanned the whole table (1.1 s a page).
+    op.execute('ANALYZE application')
 
 
 def downgrade() -> None:
     with op.batch_alter_table('application', schema=None) as batch_op:
         batch_op.drop_index('ix_application_client_urgency')
         batch_op.create_index('ix_application_client_urgency', _URGENCY, unique=False)
+    _analyze()
