@@ -142,12 +142,12 @@ def tidy(url: str) -> None:
     """Vacuum and analyse a reused database, as autovacuum would have by now: each run's
     ``portal remind`` measurement rewrites some 190,000 rows, and on PostgreSQL the next run's
     recruiter list would otherwise step over those dead row versions (3 ms -> 7 ms)."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
+
+    from portal.seed import refresh_statistics
 
     engine = create_engine(url)
-    statement = "ANALYZE" if engine.dialect.name == "sqlite" else "VACUUM ANALYZE"
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(statement))
+    refresh_statistics(engine)
     engine.dispose()
 
 

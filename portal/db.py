@@ -82,13 +82,20 @@ def read_connection() -> Connection:
     return g.db_read
 
 
-def open_read_connection(engine: Engine) -> Connection:
-    """A pooled connection for plain reads: no ping, autocommit (see ``read_connection``)."""
+@contextmanager
+def _without_ping():
+    """Checkouts inside the block skip the ping (the caller retries on a dead connection)."""
     skipping = _SKIP_PING.set(True)
     try:
-        connection = engine.connect()
+        yield
     finally:
         _SKIP_PING.reset(skipping)
+
+
+def open_read_connection(engine: Engine) -> Connection:
+    """A pooled connection for plain reads: no ping, autocommit (see ``read_connection``)."""
+    with _without_ping():
+        connection = engine.connect()
     if engine.dialect.name != "sqlite":
         # (pysqlite never opens a transaction for a SELECT, and switching its isolation
         # level back at check-in would cost a PRAGMA per request.)
@@ -101,11 +108,8 @@ def raw_read(engine: Engine):
     """A pooled driver connection for one plain read, checked out without a ping and, on
     PostgreSQL, in autocommit while it is out (no BEGIN and no ROLLBACK round trip). Any
     error invalidates it: the pool never hands out a connection that failed."""
-    skipping = _SKIP_PING.set(True)
-    try:
+    with _without_ping():
         connection = engine.raw_connection()
-    finally:
-        _SKIP_PING.reset(skipping)
     toggle = engine.dialect.name != "sqlite"  # (pysqlite opens no transaction for a SELECT)
     try:
         if toggle:

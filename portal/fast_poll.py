@@ -25,20 +25,11 @@ from portal.candidate import PRIVATE_HEADERS
 from portal.db import get_engine, raw_read
 from portal.services.status import driver_sql, etag_for, stamp_of
 from portal.tokens import LinkExpired, LinkInvalid, read_status_token
-from portal.web import DEFAULT_HEADERS, STRICT_TRANSPORT_SECURITY
+from portal.web import security_headers
 
 # A status token: URL-safe base64 parts joined by dots, no slash (other /s/ routes have one).
 _TOKEN_PATH = re.compile(r"/s/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-.]+)")
 _STATUS = "304 NOT MODIFIED"
-
-
-def _fixed_headers() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """The 304's headers but the ETag, in the order the Flask view sends them: the view's own,
-    then those ``portal.web`` adds to every response."""
-    own = list(PRIVATE_HEADERS.items())
-    names = {name.lower() for name, _ in own}
-    shared = [(name, value) for name, value in DEFAULT_HEADERS if name.lower() not in names]
-    return own, [*shared, ("X-Frame-Options", "DENY")]
 
 
 class UnchangedPoll:
@@ -47,7 +38,13 @@ class UnchangedPoll:
     def __init__(self, app: Flask, wsgi_app):
         self.app = app
         self.wsgi_app = wsgi_app
-        self.own_headers, self.shared_headers = _fixed_headers()
+        # The 304's headers but the ETag, in the order the Flask view sends them: the view's
+        # own, then those ``portal.web`` adds to every response (over HTTP, over HTTPS).
+        self.own_headers = list(PRIVATE_HEADERS.items())
+        present = {name.lower() for name, _ in self.own_headers}
+        self.added_headers = {
+            secure: security_headers(present, None, secure=secure) for secure in (False, True)
+        }
 
     def __call__(self, environ, start_response):
         if environ.get("REQUEST_METHOD") == "GET":
@@ -79,10 +76,8 @@ class UnchangedPoll:
                         build=self.app.config["BUILD_ID"])
         if etag.strip('"') not in etags:
             return None
-        headers = [*self.own_headers, ("ETag", etag), *self.shared_headers]
-        if environ.get("wsgi.url_scheme") == "https":
-            headers.append(STRICT_TRANSPORT_SECURITY)
-        return headers
+        secure = environ.get("wsgi.url_scheme") == "https"
+        return [*self.own_headers, ("ETag", etag), *self.added_headers[secure]]
 
     def _stamp(self, claim) -> str | None:
         """The version stamp, read on a bare driver connection from the pool (the narrow

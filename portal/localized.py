@@ -109,7 +109,8 @@ def _days_ago(
     return catalog.ungettext("%(num)d day ago", "%(num)d days ago", days) % {"num": days}
 
 
-_URLS: dict[tuple, str | tuple[str, str]] = {}
+_STATIC_URLS: dict[tuple, str] = {}
+_TOKEN_ROUTES: dict[tuple, list[str]] = {}  # a token route's path before and after the token
 # What a status token is made of (URL-safe base64 and dots): it needs no quoting in a path.
 _TOKEN = re.compile(r"[A-Za-z0-9_\-.]+")
 _MARK = "0portaltokenmark0"
@@ -122,16 +123,16 @@ def _url_for(endpoint: str, **values) -> str:
     values = {name: value for name, value in values.items() if value is not None}
     if endpoint == "static" and not set(values) - {"filename", "v"}:
         key = (request.script_root, endpoint, values.get("filename"), values.get("v"))
-        url = _URLS.get(key)
+        url = _STATIC_URLS.get(key)
         if url is None:
-            url = _URLS[key] = url_for(endpoint, **values)
+            url = _STATIC_URLS[key] = url_for(endpoint, **values)
         return url
     token = values.get("token")
     if len(values) == 1 and isinstance(token, str) and _TOKEN.fullmatch(token):
         key = (request.script_root, endpoint)
-        around = _URLS.get(key)
+        around = _TOKEN_ROUTES.get(key)
         if around is None:
-            around = _URLS[key] = tuple(url_for(endpoint, token=_MARK).split(_MARK))
+            around = _TOKEN_ROUTES[key] = url_for(endpoint, token=_MARK).split(_MARK)
         if len(around) == 2:
             return around[0] + token + around[1]
     return url_for(endpoint, **values)
