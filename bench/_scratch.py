@@ -14,8 +14,8 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from portal import create_app  # noqa: E402
-from portal.db import get_engine  # noqa: E402
-from portal.migrate import upgrade_database  # noqa: E402
+from portal.core.db import get_engine  # noqa: E402
+from portal.core.migrate import upgrade_database  # noqa: E402
 
 
 @contextlib.contextmanager

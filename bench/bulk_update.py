@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._scratch import scratch_app  # noqa: E402
-from portal.db import get_session  # noqa: E402
+from portal.core.db import get_session  # noqa: E402
 from portal.models import OutboxMessage, Update, UpdateKind  # noqa: E402
 from portal.services.applications import create_application  # noqa: E402
 from portal.services.bulk import BulkRequest, apply_bulk  # noqa: E402

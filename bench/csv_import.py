@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._scratch import scratch_app  # noqa: E402
-from portal.db import get_session  # noqa: E402
+from portal.core.db import get_session  # noqa: E402
 from portal.models import Application, OutboxMessage  # noqa: E402
 from portal.services.catalog import create_client, create_job  # noqa: E402
 from portal.services.csv_import import import_csv  # noqa: E402

@@ -43,11 +43,11 @@ def cpu_us(function, count: int) -> float:
 
 def print_parts(app, links, count: int) -> None:
     """The page's parts one at a time, CPU microseconds each: what bounds the page."""
-    from portal import clock
-    from portal.db import get_engine, open_read_connection
-    from portal.localized import render_localized
+    from portal.core import clock
+    from portal.core.db import get_engine, open_read_connection
+    from portal.core.tokens import read_status_token
     from portal.services.status import load_status
-    from portal.tokens import read_status_token
+    from portal.web.localized import render_localized
 
     tokens = [path.removeprefix("/s/") for path, _ in links]
     with app.test_request_context("/s/x"):
@@ -79,10 +79,11 @@ def main() -> None:
     import bare_app
     from pyinstrument import Profiler
 
-    from portal import clock, create_app
-    from portal.db import get_session
+    from portal import create_app
+    from portal.core import clock
+    from portal.core.db import get_session
+    from portal.core.tokens import make_status_token
     from portal.services.status import etag_for, version_stamp
-    from portal.tokens import make_status_token
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("database_url")

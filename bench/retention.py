@@ -26,8 +26,8 @@ from sqlalchemy import create_engine, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from portal import create_app  # noqa: E402
-from portal.db import get_engine, get_session  # noqa: E402
-from portal.migrate import upgrade_database  # noqa: E402
+from portal.core.db import get_engine, get_session  # noqa: E402
+from portal.core.migrate import upgrade_database  # noqa: E402
 from portal.services.catalog import create_client, create_job  # noqa: E402
 from portal.services.privacy import run_retention  # noqa: E402
 

@@ -144,7 +144,7 @@ def tidy(url: str) -> None:
     recruiter list would otherwise step over those dead row versions (3 ms -> 7 ms)."""
     from sqlalchemy import create_engine
 
-    from portal.seed import refresh_statistics
+    from portal.cli.seed import refresh_statistics
 
     engine = create_engine(url)
     refresh_statistics(engine)
@@ -186,10 +186,11 @@ def postgres_database(server: str, name: str, create: bool) -> tuple[str, callab
 
 def mint_links(url: str, count: int, tokens: int, workdir: Path) -> tuple[Path, Path, int]:
     """Files of random status paths, and of card paths with their current ETag."""
-    from portal import clock, create_app
-    from portal.db import get_engine, get_session
+    from portal import create_app
+    from portal.core import clock
+    from portal.core.db import get_engine, get_session
+    from portal.core.tokens import make_status_token
     from portal.services.status import etag_for, version_stamp
-    from portal.tokens import make_status_token
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "BASE_URL": BASE})
     rng = random.Random(7)  # noqa: S311 - picking rows, not secrets
@@ -401,7 +402,7 @@ def desk_times(url: str, repeats: int = 15) -> tuple[dict, dict]:
     from sqlalchemy import select, text
 
     from portal import create_app
-    from portal.db import get_engine, get_session
+    from portal.core.db import get_engine, get_session
     from portal.models import Client
     from portal.services.desk import _ROWS, DeskFilter, _filtered, _ordered, count_desk, list_desk
 

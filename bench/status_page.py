@@ -72,11 +72,11 @@ def prepare(database_url: str | None, workdir: Path):
     from sqlmodel import select
 
     from portal import create_app
-    from portal.db import get_engine, get_session
-    from portal.demo import seed_demo
-    from portal.migrate import upgrade_database
+    from portal.cli.demo import seed_demo
+    from portal.core.db import get_engine, get_session
+    from portal.core.migrate import upgrade_database
+    from portal.core.tokens import status_url_for
     from portal.models import Application
-    from portal.tokens import status_url_for
 
     url = database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-secret",

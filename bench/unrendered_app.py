@@ -6,7 +6,7 @@ could get against the bare route if rendering its templates cost nothing. Everyt
 real portal's.
 """
 
-import portal.candidate
+import portal.candidate.status
 from portal import create_app as create_portal
 
 # The size of a rendered status page (English, a few timeline entries).
@@ -18,5 +18,5 @@ def _constant(template: str, language: str, **context) -> str:
 
 
 def create_app():
-    portal.candidate.render_localized = _constant
+    portal.candidate.status.render_localized = _constant
     return create_portal()

@@ -19,5 +19,5 @@ max_requests = 20000
 max_requests_jitter = 2000
 accesslog = "-"
 errorlog = "-"
-logger_class = "portal.access_log.RedactingGunicornLogger"
+logger_class = "portal.web.access_log.RedactingGunicornLogger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -71,11 +71,11 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     from portal import create_app
-    from portal.db import get_session
-    from portal.demo import DEMO_PASSWORD, RECRUITERS, seed_demo
-    from portal.migrate import upgrade_database
+    from portal.cli.demo import DEMO_PASSWORD, RECRUITERS, seed_demo
+    from portal.core.db import get_session
+    from portal.core.migrate import upgrade_database
+    from portal.core.tokens import status_url_for
     from portal.models import Application, Client, Update
-    from portal.tokens import status_url_for
 
     workdir = Path(tempfile.mkdtemp(prefix="portal-screenshots-"))
     app = create_app({

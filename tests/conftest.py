@@ -16,8 +16,8 @@ from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
 from portal import create_app
-from portal.db import get_engine, get_session
-from portal.migrate import upgrade_database
+from portal.core.db import get_engine, get_session
+from portal.core.migrate import upgrade_database
 
 PG_SERVER = os.environ.get(
     "PORTAL_TEST_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432"

@@ -508,7 +508,7 @@ def test_cli_creates_lists_and_revokes_tokens(runner, client):
 
 
 def test_access_log_redaction_hides_bearer_tokens_and_secrets():
-    from portal.access_log import redact
+    from portal.web.access_log import redact
 
     line = 'GET /api/v1/jobs?token=ptk_abcDEF123-_x HTTP/1.1 "Bearer ptk_abcDEF123-_x"'
     assert "abcDEF123" not in redact(line)

@@ -11,7 +11,7 @@ from html import unescape
 import pytest
 from sqlmodel import Session, func, select
 
-from portal.clock import now, today
+from portal.core.clock import now, today
 from portal.models import Application, OutboxMessage, Stage, Update, UpdateKind
 from portal.services.applications import create_application
 from portal.services.bulk import BulkRequest, apply_bulk

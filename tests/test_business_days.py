@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 import holidays
 import pytest
 
-from portal.business_days import (
+from portal.core.business_days import (
     add_business_days,
     business_days_between,
     is_business_day,

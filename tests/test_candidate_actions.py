@@ -15,12 +15,12 @@ import pytest
 import time_machine
 from sqlmodel import Session, func, select
 
-from portal.db import get_engine
+from portal.core.db import get_engine
+from portal.core.tokens import status_url_for
 from portal.models import Application, OutboxMessage, Update, UpdateKind
 from portal.services import candidate_actions as actions
 from portal.services.applications import revoke_link
 from portal.services.pipelines import DEFAULT_PIPELINE
-from portal.tokens import status_url_for
 from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
 
 BASE_URL = "http://portal.test"

@@ -13,10 +13,10 @@ import pytest
 import time_machine
 from sqlalchemy import MetaData, event
 
-from portal.db import get_engine
+from portal.core.db import get_engine
+from portal.core.tokens import status_url_for
 from portal.services.applications import revoke_link
 from portal.services.updates import post_no_news_update, post_update
-from portal.tokens import status_url_for
 from tests.factories import make_application, make_client, make_job, make_recruiter
 
 BASE_URL = "http://portal.test"

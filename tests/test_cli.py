@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 
-from portal.clock import today
+from portal.core.clock import today
 from portal.models import Application, Recruiter, Stage, Update, UpdateKind
 from tests.factories import make_application, make_job
 

@@ -15,6 +15,7 @@ import pytest
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from portal.core.tokens import status_url_for
 from portal.models import Client
 from portal.services import InputError
 from portal.services.branding import (
@@ -25,7 +26,6 @@ from portal.services.branding import (
     set_client_logo,
     update_client_settings,
 )
-from portal.tokens import status_url_for
 from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
 
 BASE_URL = "http://portal.test"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select, text
 
-from portal.db import get_engine
+from portal.core.db import get_engine
 from portal.models import Application, OutboxMessage, Stage, Update, UpdateKind
 from portal.services.csv_export import safe_cell
 from portal.services.csv_import import ImportFileError, import_csv
@@ -292,7 +292,7 @@ def test_cli_export_to_stdout_with_commas_and_links(runner, db, job):
 def test_export_marks_overdue_days(runner, db, job):
     from datetime import timedelta
 
-    from portal.clock import today
+    from portal.core.clock import today
 
     late = make_application(db, job=job)
     late.promised_by = today() - timedelta(days=3)

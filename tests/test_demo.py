@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from portal.clock import today
-from portal.demo import CLIENTS, DEMO_PASSWORD, seed_demo
+from portal.cli.demo import CLIENTS, DEMO_PASSWORD, seed_demo
+from portal.core.clock import today
 from portal.models import Application, Client, Job, Stage, Update
 
 PORTAL = Path(sys.executable).parent / "portal"

@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlmodel import Session, func, select
 
-from portal.business_days import add_business_days
-from portal.clock import today
+from portal.core.business_days import add_business_days
+from portal.core.clock import today
 from portal.models import Application, Client, Job, Stage, Update, UpdateKind
 from portal.services.pipelines import DEFAULT_PIPELINE
 from portal.services.updates import post_update

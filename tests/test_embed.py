@@ -21,11 +21,11 @@ import pytest
 import time_machine
 from sqlmodel import select
 
-from portal.access_log import redact
+from portal.core.tokens import read_status_token, status_url_for
 from portal.models import OutboxMessage, Stage, Update, UpdateKind
 from portal.services.badge import BadgeCache, BadgeFigures, compute_badge
 from portal.services.updates import post_no_news_update, post_update
-from portal.tokens import read_status_token, status_url_for
+from portal.web.access_log import redact
 from tests.conftest import BACKEND
 from tests.factories import make_application, make_client, make_job, make_recruiter
 

@@ -1,4 +1,4 @@
-"""The unchanged poll answered in front of Flask (``portal.fast_poll``): the same 304 as the
+"""The unchanged poll answered in front of Flask (``portal.web.fast_poll``): the same 304 as the
 Flask view would send, and only when the view would send it."""
 
 from datetime import timedelta
@@ -7,10 +7,10 @@ import pytest
 from flask import request_started
 from werkzeug.test import Client
 
-from portal.fast_poll import UnchangedPoll
 from portal.services.applications import revoke_link
 from portal.services.status import load_status, version_stamp
 from portal.services.updates import post_update
+from portal.web.fast_poll import UnchangedPoll
 from tests.factories import make_application
 from tests.test_candidate_page import HTMX, JSON, clock, people, status_path  # noqa: F401
 

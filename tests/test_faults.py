@@ -104,9 +104,9 @@ def _get(url: str, headers: dict | None = None) -> int:
 
 def test_postgresql_restart_during_load_fails_only_while_down(cluster, tmp_path):
     from portal import create_app
-    from portal.db import get_engine, get_session
-    from portal.migrate import upgrade_database
-    from portal.tokens import make_status_token
+    from portal.core.db import get_engine, get_session
+    from portal.core.migrate import upgrade_database
+    from portal.core.tokens import make_status_token
     from tests.factories import make_application
 
     config = {"DATABASE_URL": cluster.url, "SECRET_KEY": SECRET, "BASE_URL": "http://portal.test"}

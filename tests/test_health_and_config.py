@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from portal import create_app
-from portal.config import DEV_SECRET_KEY, InsecureSecretKeyError
-from portal.db import get_engine
-from portal.tokens import make_status_token, status_url_for
+from portal.core.config import DEV_SECRET_KEY, InsecureSecretKeyError
+from portal.core.db import get_engine
+from portal.core.tokens import make_status_token, status_url_for
 from tests.factories import PASSWORD, make_application, make_recruiter
 
 UNREACHABLE_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:1/nope"

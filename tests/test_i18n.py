@@ -77,7 +77,7 @@ def test_service_errors_are_translated_where_shown(client, session):
 
 def test_candidate_language_order(app, client, session):
     """Application first (even against ?lang and the browser), then ?lang, then the browser."""
-    from portal.tokens import make_status_token
+    from portal.core.tokens import make_status_token
 
     application = make_application(session, language="sv")
     with app.app_context():

@@ -5,7 +5,7 @@ from html import unescape
 
 import pytest
 
-from portal.tokens import make_status_token
+from portal.core.tokens import make_status_token
 from tests.factories import PASSWORD, make_application, make_job, make_recruiter
 
 SAME_ORIGIN = {"Origin": "http://portal.test", "Sec-Fetch-Site": "same-origin"}

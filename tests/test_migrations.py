@@ -7,8 +7,8 @@ from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
 from portal import create_app
-from portal.db import get_engine
-from portal.migrate import downgrade_database, upgrade_database
+from portal.core.db import get_engine
+from portal.core.migrate import downgrade_database, upgrade_database
 from tests.conftest import BACKEND, TEST_CONFIG, postgresql_database
 
 

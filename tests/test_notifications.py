@@ -17,12 +17,12 @@ from markupsafe import escape
 from sqlalchemy import create_engine, func, select
 from sqlmodel import Session
 
-from portal.db import get_engine
+from portal.core.db import get_engine
+from portal.core.tokens import UNSUBSCRIBE_SALT, make_unsubscribe_token, status_url_for
 from portal.models import Application, MessageStatus, OutboxMessage, Update
 from portal.services import InputError
 from portal.services.applications import create_application
 from portal.services.updates import post_no_news_update, post_update
-from portal.tokens import UNSUBSCRIBE_SALT, make_unsubscribe_token, status_url_for
 from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
 
 BASE_URL = "http://portal.test"

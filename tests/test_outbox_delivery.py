@@ -1,7 +1,7 @@
 """Delivering the outbox into a real SMTP server (aiosmtpd on 127.0.0.1), on SQLite and PostgreSQL.
 
 Nothing here mocks the database or SMTP: messages are queued by the services, delivered by
-``portal outbox run`` / ``portal.delivery`` over a socket, and checked as the server received
+``portal outbox run`` / ``portal.worker.outbox`` over a socket, and checked as the server received
 them. Failures are real too: a stopped server (nothing listens on the port), a server that
 answers DATA with 4xx/5xx, and a transport that dies between sending and marking.
 """
@@ -27,12 +27,12 @@ from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 
 from portal import create_app
-from portal.clock import now
-from portal.db import get_engine, make_engine
-from portal.delivery import SmtpTransport, deliver_due, run_worker
+from portal.core.clock import now
+from portal.core.db import get_engine, make_engine
 from portal.models import MessageStatus, OutboxMessage, Recruiter
 from portal.services.outbox import enqueue_email
 from portal.services.updates import post_update
+from portal.worker.outbox import SmtpTransport, deliver_due, run_worker
 from tests.conftest import BACKEND, IsolatedCliRunner
 from tests.factories import PASSWORD, make_application, make_client, make_job
 

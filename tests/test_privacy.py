@@ -9,7 +9,8 @@ import time_machine
 from sqlmodel import func, select
 
 from portal import create_app
-from portal.db import get_engine
+from portal.core.db import get_engine
+from portal.core.tokens import make_erasure_token, make_status_token
 from portal.models import Application, AuditEvent, OutboxMessage, Update, WebhookDelivery
 from portal.services.privacy import (
     ANONYMISED_EMAIL,
@@ -19,7 +20,6 @@ from portal.services.privacy import (
 )
 from portal.services.updates import post_update
 from portal.services.webhooks import create_endpoint
-from portal.tokens import make_erasure_token, make_status_token
 from tests.conftest import IsolatedCliRunner
 from tests.factories import PASSWORD, make_application, make_job, make_recruiter
 

@@ -14,11 +14,11 @@ import time_machine
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from portal.db import make_engine
+from portal.core.db import make_engine
+from portal.core.tokens import status_url_for
 from portal.models import Application, Client, DigestLog, OutboxMessage, Update, UpdateKind
 from portal.services.reminders import send_digests
 from portal.services.updates import post_update
-from portal.tokens import status_url_for
 from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
 
 BASE_URL = "http://portal.test"

@@ -21,8 +21,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlmodel import func, select
 
+from portal.core.tokens import make_status_token
 from portal.models import Application, Update, UpdateKind
-from portal.tokens import make_status_token
 from tests.conftest import BACKEND
 from tests.factories import make_application, make_client, make_job, make_recruiter
 

@@ -9,8 +9,8 @@ import pytest
 from sqlmodel import select
 
 from portal import create_app
-from portal.auth import safe_next
-from portal.db import get_engine
+from portal.auth.views import safe_next
+from portal.core.db import get_engine
 from portal.models import AuditEvent, Recruiter
 from portal.services import InputError
 from portal.services.recruiters import (
@@ -246,7 +246,7 @@ def test_logout_ends_every_session(app, session):
 
 
 def test_session_protection_is_strong_and_there_is_no_remember_me(app):
-    from portal.auth import login_manager
+    from portal.auth.views import login_manager
 
     assert login_manager.session_protection == "strong"
     with app.test_request_context():

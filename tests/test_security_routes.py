@@ -13,10 +13,10 @@ from sqlmodel import select
 from werkzeug.routing import Rule
 
 from portal import create_app
-from portal.db import get_engine
+from portal.core.db import get_engine
+from portal.core.tokens import make_erasure_token, make_status_token
 from portal.models import OutboxMessage
 from portal.services.outbox import enqueue_email
-from portal.tokens import make_erasure_token, make_status_token
 from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
 
 BASE_URL = "http://portal.test"

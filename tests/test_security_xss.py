@@ -6,11 +6,11 @@ import re
 import pytest
 from sqlmodel import select
 
+from portal.core.tokens import make_erasure_token, make_status_token
 from portal.models import OutboxMessage
 from portal.services.catalog import create_client, create_job
 from portal.services.pipelines import DEFAULT_PIPELINE, StageSpec
 from portal.services.updates import post_update
-from portal.tokens import make_erasure_token, make_status_token
 from tests.factories import PASSWORD, make_application, make_recruiter
 
 BASE_URL = "http://portal.test"

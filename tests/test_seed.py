@@ -4,11 +4,11 @@ from datetime import timedelta
 
 from sqlmodel import func, select
 
-from portal.clock import today
+from portal.core.clock import today
+from portal.core.tokens import make_status_token
 from portal.models import Application, Client, Job, Recruiter, Update
 from portal.services.applications import create_application
 from portal.services.desk import DeskFilter, count_desk
-from portal.tokens import make_status_token
 
 
 def test_seed_fills_an_empty_database_with_ids_from_one(runner, session, client, app):

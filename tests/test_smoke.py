@@ -1,6 +1,6 @@
 """First checks that the app, its database and the status page hang together."""
 
-from portal.tokens import status_url_for
+from portal.core.tokens import status_url_for
 from tests.factories import make_application
 
 

@@ -11,10 +11,8 @@ from hypothesis import strategies as st
 from itsdangerous import URLSafeTimedSerializer
 
 from portal import create_app
-from portal.db import get_engine
-from portal.models import Client
-from portal.services.applications import revoke_link
-from portal.tokens import (
+from portal.core.db import get_engine
+from portal.core.tokens import (
     STATUS_LINK_SALT,
     LinkClaim,
     LinkExpired,
@@ -23,6 +21,8 @@ from portal.tokens import (
     read_status_token,
     status_url_for,
 )
+from portal.models import Client
+from portal.services.applications import revoke_link
 from tests.factories import make_application, make_job, make_recruiter
 
 BASE_URL = "http://portal.test"

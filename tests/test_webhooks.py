@@ -12,8 +12,7 @@ import pytest
 from sqlmodel import select
 from standardwebhooks import Webhook
 
-from portal.clock import now, today
-from portal.delivery import run_worker
+from portal.core.clock import now, today
 from portal.models import Application, WebhookDelivery, WebhookEndpoint
 from portal.services import InputError
 from portal.services.api_tokens import create_token
@@ -21,7 +20,8 @@ from portal.services.applications import create_application
 from portal.services.candidate_actions import ask_question, new_request_key, withdraw
 from portal.services.reminders import emit_lapsed_promises
 from portal.services.webhooks import EVENT_TYPES, create_endpoint, normalise_url
-from portal.webhook_delivery import deliver_due
+from portal.worker.outbox import run_worker
+from portal.worker.webhooks import deliver_due
 from tests.factories import PASSWORD, make_application, make_job, make_recruiter
 
 

@@ -86,7 +86,7 @@ def test_installed_wheel_serves_pages_under_gunicorn(wheel, tmp_path):
     assert result.returncode != 0 and "job" in result.stderr  # no job yet: a clean error
     subprocess.run(
         [*python, "from portal import create_app\n"
-         "from portal.db import get_session\n"
+         "from portal.core.db import get_session\n"
          "from portal.services.catalog import create_client, create_job\n"
          "app = create_app()\n"
          "with app.app_context():\n"

@@ -1,6 +1,6 @@
-"""The REST API (``/api/v1``) and its admin pages (API tokens, webhooks)."""
+"""The REST API, ``/api/v1`` (``views``; OpenAPI in ``spec`` and ``schemas``, errors in
+``problems``, ``Idempotency-Key`` in ``idempotency``). Its admin pages are ``portal.admin``'s."""
 
-from portal.api.admin_views import bp as admin_bp
-from portal.api.views import bp
+from portal.api import views
 
-__all__ = ["admin_bp", "bp"]
+BLUEPRINTS = (views.bp,)

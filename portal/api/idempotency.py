@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.api.problems import ApiError, field_error, problem_response
-from portal.clock import now
+from portal.core.clock import now
 from portal.models import ApiToken, IdempotencyRecord
 
 HEADER = "Idempotency-Key"

@@ -36,15 +36,15 @@ from portal.api.schemas import (
     UpdatePage,
 )
 from portal.api.spec import OPERATIONS, Operation, build_document
-from portal.db import get_session
+from portal.core.db import get_session
+from portal.core.tokens import status_url_for
 from portal.models import ApiScope, ApiToken, Application, Client, Job, Recruiter, Stage, Update
 from portal.services import InputError, NotFound
 from portal.services.api_tokens import authenticate
 from portal.services.applications import create_application
 from portal.services.audit import record
 from portal.services.updates import post_no_news_update, post_update
-from portal.tokens import status_url_for
-from portal.web import csrf, limiter
+from portal.web.extensions import csrf, limiter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

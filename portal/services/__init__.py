@@ -1,45 +1,9 @@
-"""Business rules as plain functions over a Session; no Flask request in here."""
+"""Business rules as plain functions over a Session; no Flask request in here.
 
+Their refusals are ``InputError`` with an English ``Message`` (``N_`` marks it for the catalog)
+and ``NotFound``; both come from ``portal.core.errors`` and are named here for the callers.
+"""
 
-def N_(message: str) -> str:
-    """Marks a message for the translation catalog without translating it here.
+from portal.core.errors import N_, InputError, Message, NotFound
 
-    Services run without a request (CLI, workers), so their messages stay English; a view shows
-    them in the reader's language with ``portal.i18n.error_text``.
-    """
-    return message
-
-
-class Message(str):
-    """An English message that remembers its catalog id and placeholders.
-
-    It is the English text (CLI output, logs and tests read it as such), and
-    ``portal.i18n.error_text`` translates it for a web page.
-    """
-
-    template: str
-    params: dict
-
-    def __new__(cls, template: str, **params):
-        text = super().__new__(cls, template % params if params else template)
-        text.template = template
-        text.params = params
-        return text
-
-
-class InputError(ValueError):
-    """Bad input for a service call; ``field`` names the offending field.
-
-    ``message`` is a ``Message``: give the English template (marked with ``N_``) and its
-    placeholders, e.g. ``InputError("name", N_("at most %(count)d characters"), count=120)``.
-    """
-
-    def __init__(self, field: str, message: str, **params):
-        text = message if isinstance(message, Message) else Message(message, **params)
-        super().__init__(f"{field}: {text}")
-        self.field = field
-        self.message = text
-
-
-class NotFound(LookupError):
-    """A record the caller named does not exist."""
+__all__ = ["N_", "InputError", "Message", "NotFound"]

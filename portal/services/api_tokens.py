@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from portal.clock import now
+from portal.core.clock import now
 from portal.models import ApiScope, ApiToken
 from portal.services import InputError, NotFound
 

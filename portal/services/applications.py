@@ -4,10 +4,10 @@ from datetime import date, datetime
 
 from sqlmodel import Session, func, select
 
-from portal.business_days import add_business_days
-from portal.clock import local_date, now, today
+from portal.core.business_days import add_business_days
+from portal.core.clock import local_date, now, today
+from portal.mail.notifications import queue_acknowledgement
 from portal.models import LANGUAGES, Application, Client, Job, Recruiter, Stage, Update, UpdateKind
-from portal.notifications import queue_acknowledgement
 from portal.services import N_, InputError, NotFound
 from portal.services.catalog import get_job, job_stages
 from portal.services.recruiters import normalise_email

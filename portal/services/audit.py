@@ -24,7 +24,7 @@ from flask import has_request_context, request
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
-from portal.clock import now
+from portal.core.clock import now
 from portal.models import AuditEvent
 
 # The actions the portal records (others may be added: ``action`` is free text up to 40).

@@ -35,7 +35,7 @@ from datetime import time as clock_time
 from sqlalchemy import select
 from sqlmodel import Session
 
-from portal.clock import local_date, local_zone
+from portal.core.clock import local_date, local_zone
 from portal.models import Application, Stage, Update, UpdateKind
 
 WINDOW_DAYS = 90

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session
 
-from portal.clock import now
-from portal.framing import LOOPBACK_HOSTS, normalise_origin
+from portal.core.clock import now
+from portal.core.origins import LOOPBACK_HOSTS, normalise_origin
 from portal.models import Client
 from portal.services import N_, InputError, Message
 from portal.services.catalog import clean_client_name, clean_country, clean_language

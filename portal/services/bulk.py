@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlmodel import Session
 
-from portal.clock import local_date, now, today
+from portal.core.clock import local_date, now, today
 from portal.models import Application, Client, Job, Recruiter, Stage
 from portal.services import InputError
 from portal.services.desk import DeskFilter, _filtered, _ordered

@@ -22,9 +22,9 @@ from sqlalchemy import update as sql_update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from portal.clock import now
+from portal.core.clock import now
+from portal.mail.candidate_notices import queue_owner_notice, queue_withdrawal_confirmation
 from portal.models import LANGUAGES, Application, Outcome, Stage, Update, UpdateKind
-from portal.notifications_candidate import queue_owner_notice, queue_withdrawal_confirmation
 from portal.services import InputError
 from portal.services.applications import application_context
 from portal.services.webhooks import emit_application_event

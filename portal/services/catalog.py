@@ -4,7 +4,7 @@ import re
 
 from sqlmodel import Session, select
 
-from portal.clock import now
+from portal.core.clock import now
 from portal.models import LANGUAGES, Client, Job, Recruiter, Stage
 from portal.services import N_, InputError, NotFound
 from portal.services.pipelines import DEFAULT_PIPELINE, StageSpec, validate_pipeline

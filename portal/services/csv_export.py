@@ -30,10 +30,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlmodel import Session
 
-from portal.clock import local_zone, today
+from portal.core.clock import local_zone, today
+from portal.core.tokens import candidate_link
 from portal.models import Application, Client, Job, Stage
 from portal.services.desk import DeskFilter, _filtered
-from portal.tokens import candidate_link
 
 DELIMITERS = {"semicolon": ";", "comma": ","}
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session
 
-from portal.clock import now
+from portal.core.clock import now
 from portal.models import MessageStatus, OutboxMessage
 
 BACKOFF_BASE_SECONDS = 30

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, func, select, update
 from sqlmodel import Session
 
-from portal.clock import local_zone, now
+from portal.core.clock import local_zone, now
 from portal.models import (
     Application,
     Client,

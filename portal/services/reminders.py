@@ -16,8 +16,9 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from portal.business_days import business_days_between, next_business_day
-from portal.clock import now
+from portal.core.business_days import business_days_between, next_business_day
+from portal.core.clock import now
+from portal.mail.notifications import DigestItem, queue_digest
 from portal.models import (
     Application,
     Client,
@@ -27,7 +28,6 @@ from portal.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from portal.notifications import DigestItem, queue_digest
 from portal.services.updates import post_auto_notice
 from portal.services.webhooks import application_data, new_message_id
 

@@ -181,7 +181,7 @@ def version_stamp(
     """What the candidate's view depends on, in one narrow query; None for a dead link.
 
     Runs on ``connection`` when given (the status page's autocommit read connection), else on
-    the session's. (The poll shortcut, ``portal.fast_poll``, runs the same SQL on a bare
+    the session's. (The poll shortcut, ``portal.web.fast_poll``, runs the same SQL on a bare
     driver connection.)"""
     connection = connection if connection is not None else session.connection()
     rows = _rows(connection, "head", application_id)

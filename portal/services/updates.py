@@ -5,10 +5,10 @@ from datetime import date, datetime
 
 from sqlmodel import Session, select
 
-from portal.clock import local_date, now
-from portal.i18n import format_day
+from portal.core.clock import local_date, now
+from portal.core.i18n import format_day
+from portal.mail.notifications import queue_update_email
 from portal.models import Application, Client, Job, Recruiter, Stage, Update, UpdateKind
-from portal.notifications import queue_update_email
 from portal.services import N_, InputError
 from portal.services.applications import application_context, default_promise
 from portal.services.catalog import stage_by_key

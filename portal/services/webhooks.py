@@ -4,7 +4,7 @@
 an update is posted, a candidate withdraws or asks, a promise lapses), inside the caller's
 transaction: a delivery row exists exactly when its cause was committed, whoever the caller
 was (desk, API, CLI, bulk update, import). The outbox worker (``portal outbox run``) sends them
-(see ``portal.webhook_delivery``), signed as the Standard Webhooks specification describes.
+(see ``portal.worker.webhooks``), signed as the Standard Webhooks specification describes.
 """
 
 import base64
@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlmodel import Session
 
-from portal.clock import now
+from portal.core.clock import now
 from portal.models import (
     Application,
     DeliveryStatus,

@@ -23,11 +23,11 @@ from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
 
 from portal import create_app
-from portal.db import get_engine, get_session
+from portal.core.db import get_engine, get_session
+from portal.core.tokens import make_status_token, make_unsubscribe_token
 from portal.services.applications import unsubscribe
 from portal.services.candidate_actions import new_request_key, withdraw
 from portal.services.updates import post_update
-from portal.tokens import make_status_token, make_unsubscribe_token
 from tests.conftest import BACKEND, TEST_CONFIG
 from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
 
@@ -183,7 +183,7 @@ def _database_url(tmp_path) -> tuple[str, object]:
 @contextlib.contextmanager
 def serve_world(tmp_path, **config):
     """Build the data for every page, in English and Swedish, and serve it on a free port."""
-    from portal.migrate import upgrade_database
+    from portal.core.migrate import upgrade_database
 
     url, cleanup = _database_url(tmp_path)
     # Generous lookup limits: every page is opened many times (the limiter itself is shared

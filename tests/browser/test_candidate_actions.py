@@ -5,8 +5,8 @@ import re
 import pytest
 from sqlmodel import select
 
+from portal.core.tokens import status_url_for
 from portal.models import Application, Update, UpdateKind
-from portal.tokens import status_url_for
 from tests.factories import make_application, make_job, make_recruiter
 
 pytestmark = pytest.mark.browser

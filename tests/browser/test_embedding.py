@@ -10,8 +10,8 @@ import pytest
 from sqlmodel import select
 from werkzeug.serving import make_server
 
+from portal.core.tokens import status_url_for
 from portal.models import OutboxMessage
-from portal.tokens import status_url_for
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import make_application, make_client, make_job, make_recruiter
 

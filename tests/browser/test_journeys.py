@@ -13,8 +13,8 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from portal.delivery import run_worker
-from portal.tokens import make_status_token, status_url_for
+from portal.core.tokens import make_status_token, status_url_for
+from portal.worker.outbox import run_worker
 from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
 from tests.test_outbox_delivery import SmtpServer, free_port
 

@@ -1,0 +1,114 @@
+"""Languages: the locale of each request, and dates written the way each language writes them."""
+
+from datetime import date, datetime
+
+from flask import Flask, g, request
+from flask.globals import _cv_app
+from flask_babel import Babel, get_locale, get_translations, ngettext
+from flask_babel import gettext as _
+
+from portal.core.clock import local_date, today
+from portal.core.i18n import format_day
+from portal.models import LANGUAGES
+
+babel = Babel()
+
+def select_locale() -> str:
+    """The request's language, first found of:
+
+    the candidate's application (set by the view on ``g.language``), an explicit choice
+    (``?lang=sv`` on a page without an application; forms post to their own URL, so it stays),
+    the signed-in recruiter's preference, the browser's Accept-Language.
+    """
+    chosen = g.get("language")
+    if chosen in LANGUAGES:
+        return chosen
+    if request and request.args.get("lang") in LANGUAGES:
+        return request.args["lang"]
+    from flask_login import current_user  # late: flask-login needs the app context
+
+    if getattr(current_user, "is_authenticated", False) and current_user.language in LANGUAGES:
+        return current_user.language
+    return request.accept_languages.best_match(LANGUAGES, default="en") if request else "en"
+
+
+def error_text(message) -> str:
+    """A service's message (``portal.services.Message``) in the request's language.
+
+    Plain strings pass through unchanged, so callers need not know where a message came from.
+    """
+    template = getattr(message, "template", None)
+    if template is None:
+        return str(message) if message is not None else ""
+    return _(template, **message.params)
+
+
+def errors_text(errors: dict) -> dict[str, str]:
+    """``error_text`` for each field of an errors mapping."""
+    return {field: error_text(message) for field, message in errors.items()}
+
+
+def days_ago(moment: date | datetime, reference: date | None = None) -> str:
+    """ "today", "yesterday", "3 days ago" in the request's language."""
+    day = local_date(moment) if isinstance(moment, datetime) else moment
+    days = ((reference or today()) - day).days
+    if days <= 0:
+        return _("today")
+    if days == 1:
+        return _("yesterday")
+    return ngettext("%(num)d day ago", "%(num)d days ago", days)
+
+
+# Compiled catalogs by locale: the templates' gettext looks here first, because Flask-Babel's
+# own lookup goes through several context proxies on every call (dozens per status page).
+_TRANSLATIONS: dict = {}
+
+
+def _translations():
+    state = None
+    app_context = _cv_app.get(None)
+    if app_context is not None:
+        state = app_context.g.__dict__.get("_flask_babel")
+    locale = getattr(state, "babel_locale", None)  # set by get_locale() and force_locale()
+    if locale is not None:
+        cached = _TRANSLATIONS.get(locale)
+        if cached is not None:
+            return cached
+    translations = get_translations()
+    _TRANSLATIONS[get_locale()] = translations
+    return translations
+
+
+def init_app(app: Flask) -> None:
+    """Attach Flask-Babel and the date filters."""
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: _translations().ugettext(string),
+        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        pgettext=lambda context, string: _translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: _translations().unpgettext(
+            context, singular, plural, n
+        ),
+        newstyle=True,
+    )
+
+    def _day_filter(value, weekday: bool = False):
+        from flask_babel import get_locale
+
+        return format_day(value, str(get_locale() or "en"), weekday=weekday)
+
+    def _current_language() -> str:
+        from flask_babel import get_locale
+
+        return str(get_locale() or "en")
+
+    app.add_template_filter(_day_filter, "day")
+    app.jinja_env.globals["current_language"] = _current_language
+    app.add_template_filter(days_ago, "days_ago")
+    app.add_template_filter(error_text, "error_text")
+    app.jinja_env.globals["language_name"] = language_name
+
+
+def language_name(code: str) -> str:
+    """A language's name in the request's language ("Swedish" / "svenska")."""
+    return {"sv": _("Swedish"), "en": _("English")}.get(code, code)
