@@ -49,7 +49,7 @@ def _no_store(html: str, status: int = 200):
 def api_tokens():
     """Every token with its scope and last use, and the form for a new one."""
     return _no_store(render_template(
-        "api/tokens.html", tokens=list_tokens(session=get_session()), form={}, errors={},
+        "admin/api_tokens.html", tokens=list_tokens(session=get_session()), form={}, errors={},
         new_token=None, scopes=list(ApiScope),
     ))
 
@@ -65,14 +65,14 @@ def create_api_token():
     except InputError as error:
         session.rollback()
         return _no_store(render_template(
-            "api/tokens.html", tokens=list_tokens(session=session), form=form,
+            "admin/api_tokens.html", tokens=list_tokens(session=session), form=form,
             errors={error.field: error.message}, new_token=None, scopes=list(ApiScope),
         ), 422)
     record(session=session, action="api_token.created", actor_id=current_user.id,
            subject=f"api_token:{new.token.id}", detail={"scope": new.token.scope})
     session.commit()
     return _no_store(render_template(
-        "api/tokens.html", tokens=list_tokens(session=session), form={}, errors={},
+        "admin/api_tokens.html", tokens=list_tokens(session=session), form={}, errors={},
         new_token=new, scopes=list(ApiScope),
     ), 201)
 
@@ -139,7 +139,7 @@ def webhooks():
                   "success")
             return redirect(url_for("integrations.webhook", endpoint_id=endpoint.id), code=303)
     return render_template(
-        "api/webhooks.html", endpoints=list_endpoints(session=session), form=form,
+        "admin/webhooks.html", endpoints=list_endpoints(session=session), form=form,
         errors=errors, event_types=EVENT_TYPES, counts=_delivery_counts(session),
     ), 422 if errors else 200
 
@@ -169,7 +169,7 @@ def webhook(endpoint_id: int):
             flash(_("Endpoint saved."), "success")
             return redirect(url_for("integrations.webhook", endpoint_id=endpoint.id), code=303)
     return _no_store(render_template(
-        "api/webhook.html", endpoint=endpoint, event_types=EVENT_TYPES, errors=errors,
+        "admin/webhook.html", endpoint=endpoint, event_types=EVENT_TYPES, errors=errors,
         deliveries=list_deliveries(session=session, endpoint_id=endpoint.id),
     ), 422 if errors else 200)
 

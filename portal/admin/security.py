@@ -41,7 +41,7 @@ signed_in_only(bp, admins=True)
 def recruiters():
     """Every recruiter login, with role and state."""
     return render_template(
-        "security/recruiters.html", recruiters=list_recruiters(session=get_session())
+        "admin/recruiters.html", recruiters=list_recruiters(session=get_session())
     )
 
 
@@ -69,7 +69,7 @@ def new_recruiter():
             flash(_("Recruiter %(name)s added.", name=recruiter.name), "success")
             return redirect(url_for("security_admin.recruiters"), code=303)
     return render_template(
-        "security/recruiter_new.html", form=form, errors=errors, languages=LANGUAGES
+        "admin/recruiter_new.html", form=form, errors=errors, languages=LANGUAGES
     ), 422 if errors else 200
 
 
@@ -126,7 +126,7 @@ def audit():
     names = {person.id: person.name for person in people}
     query = {k: v for k, v in request.args.items() if k != "after" and v}
     return render_template(
-        "security/audit.html", page=page, names=names, recruiters=people, actions=ACTIONS,
+        "admin/audit.html", page=page, names=names, recruiters=people, actions=ACTIONS,
         form=request.args, errors=errors, query=query, zone=clock.local_zone(), utc=UTC,
     ), 422 if errors else 200
 
@@ -145,7 +145,7 @@ def retention():
         flash(result.summary(), "success")
         return redirect(url_for("security_admin.retention"), code=303)
     due = run_retention(session=session, days=days, today=clock.today(), dry_run=True)
-    return render_template("security/retention.html", days=days, due=due, result=result)
+    return render_template("admin/retention.html", days=days, due=due, result=result)
 
 
 def _application_or_404(application_id: int) -> Application:
