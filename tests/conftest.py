@@ -4,51 +4,29 @@
 creates its own database and drops it at the end. The schema comes from the migrations.
 """
 
-import contextlib
-import contextvars
-import os
 import shutil
-import uuid
 
 import pytest
-from flask.testing import FlaskCliRunner
+import time_machine
 from sqlalchemy import create_engine, text
 from sqlmodel import SQLModel
 
 from portal import create_app
 from portal.core.db import get_engine, get_session
 from portal.core.migrate import upgrade_database
-
-PG_SERVER = os.environ.get(
-    "PORTAL_TEST_PG_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432"
+from tests.helpers import (
+    BACKEND,
+    NOW,
+    TEST_CONFIG,
+    IsolatedCliRunner,
+    SmtpServer,
+    free_port,
+    postgresql_database,
 )
-BACKEND = os.environ.get("PORTAL_TEST_DATABASE", "sqlite")
-
-TEST_CONFIG = {
-    "TESTING": True,
-    "SECRET_KEY": "test-secret-key",
-    "BASE_URL": "http://portal.test",
-    "WTF_CSRF_ENABLED": False,
-}
 
 
 def pytest_report_header(config):
     return f"portal database backend: {BACKEND}"
-
-
-@contextlib.contextmanager
-def postgresql_database(prefix: str):
-    """A PostgreSQL database of its own on the test server (its URL), dropped afterwards."""
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -118,14 +96,6 @@ def client(app):
     return app.test_client()
 
 
-class IsolatedCliRunner(FlaskCliRunner):
-    """Runs each command in a fresh context, so it pushes its own app context (as in a shell)
-    instead of borrowing the test's."""
-
-    def invoke(self, *args, **kwargs):
-        return contextvars.Context().run(super().invoke, *args, **kwargs)
-
-
 @pytest.fixture
 def runner(app):
     app.test_cli_runner_class = IsolatedCliRunner
@@ -143,3 +113,25 @@ def session(app_config):
     with data_app.app_context():
         yield get_session()
     get_engine(data_app).dispose()
+
+
+@pytest.fixture
+def db(session):
+    """The test's own session, by the name the service-level tests use."""
+    return session
+
+
+@pytest.fixture
+def clock():
+    """The frozen clock at NOW; tests move it with ``clock.move_to`` or ``clock.shift``."""
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on a free local port (see helpers.SmtpServer)."""
+    server = SmtpServer(free_port())
+    server.start()
+    yield server
+    server.stop()

@@ -5,18 +5,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from sqlmodel import func, select
+from sqlmodel import select
 
 from portal.models import ApiToken, Application, IdempotencyRecord, OutboxMessage, Update
 from portal.services.api_tokens import create_token
 from tests.factories import make_application, make_job, make_recruiter
+from tests.helpers import count, sign_in
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "errors"}
-
-
-@pytest.fixture
-def db(session):
-    return session
 
 
 def _token(db, scope: str) -> str:
@@ -38,11 +34,6 @@ def read_headers(db):
 @pytest.fixture
 def job(db):
     return make_job(db)
-
-
-def count(db, model, *where) -> int:
-    db.rollback()
-    return db.exec(select(func.count()).select_from(model).where(*where)).one()
 
 
 def assert_problem(response, status: int, field: str | None = None) -> dict:
@@ -102,7 +93,7 @@ def test_only_a_hash_of_the_token_is_stored(db):
 
 def test_the_api_sets_no_cookie_and_a_desk_session_does_not_authenticate(client, db, job):
     admin = make_recruiter(db, admin=True)
-    _login(client, admin.email)
+    sign_in(client, admin.email)
     assert client.get("/admin/").status_code == 200  # signed in to the desk
     response = client.get("/api/v1/jobs")
     assert_problem(response, 401)
@@ -447,15 +438,9 @@ def test_reference_page_explains_token_application_and_update_with_curl(client):
 
 # --- admin pages and CLI -------------------------------------------------------------------
 
-def _login(client, email):
-    from tests.factories import PASSWORD
-
-    return client.post("/admin/login", data={"email": email, "password": PASSWORD})
-
-
 def test_admin_creates_a_token_shown_once_lists_and_revokes_it(client, db):
     admin = make_recruiter(db, admin=True)
-    _login(client, admin.email)
+    sign_in(client, admin.email)
     response = client.post("/admin/api-tokens", data={"name": "ATS sync", "scope": "write"})
     assert response.status_code == 201
     assert response.headers["Cache-Control"] == "no-store"
@@ -476,14 +461,14 @@ def test_admin_creates_a_token_shown_once_lists_and_revokes_it(client, db):
 
 
 def test_token_form_errors_name_the_field(client, db):
-    _login(client, make_recruiter(db, admin=True).email)
+    sign_in(client, make_recruiter(db, admin=True).email)
     response = client.post("/admin/api-tokens", data={"name": " ", "scope": "write"})
     assert response.status_code == 422
     assert 'id="name-error"' in response.get_data(as_text=True)
 
 
 def test_recruiters_who_are_not_admins_cannot_see_tokens_or_webhooks(client, db):
-    _login(client, make_recruiter(db).email)
+    sign_in(client, make_recruiter(db).email)
     assert client.get("/admin/api-tokens").status_code == 403
     assert client.get("/admin/webhooks").status_code == 403
     assert client.post("/admin/api-tokens", data={"name": "x", "scope": "write"}).status_code \

@@ -11,13 +11,10 @@ from sqlmodel import select
 
 from portal.models import AuditEvent
 from portal.services.audit import AuditFilter, list_events, record
-from tests.factories import PASSWORD, make_application, make_job, make_recruiter
+from tests.factories import make_application, make_job, make_recruiter
+from tests.helpers import login
 
 PORTAL = Path(__file__).resolve().parent.parent / "portal"
-
-
-def login(client, email: str, password: str = PASSWORD, **kwargs):
-    return client.post("/admin/login", data={"email": email, "password": password}, **kwargs)
 
 
 def events(session) -> list[AuditEvent]:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import Session, select
 
 from portal.core.clock import now, today
 from portal.models import Application, OutboxMessage, Stage, Update, UpdateKind
@@ -17,23 +17,7 @@ from portal.services.applications import create_application
 from portal.services.bulk import BulkRequest, apply_bulk
 from portal.services.updates import post_update
 from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
-
-HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def db(session):
-    return session
-
-
-def login(client, email: str):
-    response = client.post("/admin/login", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 303, response.text
-
-
-def count(db: Session, model, *where) -> int:
-    db.rollback()
-    return db.exec(select(func.count()).select_from(model).where(*where)).one()
+from tests.helpers import HTMX, count, sign_in
 
 
 @pytest.fixture
@@ -55,7 +39,7 @@ def desk(db, client):
     silent.unsubscribed_at = now()
     db.add(silent)
     db.commit()
-    login(client, recruiter.email)
+    sign_in(client, recruiter.email)
     return {"recruiter": recruiter, "job": job, "people": people, "closed": closed,
             "silent": silent}
 

@@ -8,34 +8,22 @@ candidate's test client never holds a cookie.
 import re
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from html import unescape
 
 import pytest
-import time_machine
 from sqlmodel import Session, func, select
 
 from portal.core.db import get_engine
-from portal.core.tokens import status_url_for
 from portal.models import Application, OutboxMessage, Update, UpdateKind
 from portal.services import candidate_actions as actions
 from portal.services.applications import revoke_link
 from portal.services.pipelines import DEFAULT_PIPELINE
 from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
+from tests.helpers import BASE_URL, HTMX, NOW, SAME_ORIGIN, reload, status_path, text_of
 
-BASE_URL = "http://portal.test"
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # Monday 2 November 2026
-SAME_ORIGIN = {"Origin": BASE_URL, "Sec-Fetch-Site": "same-origin"}
-HTMX = {"HX-Request": "true"}
 KEY = "first-form-key-0123456789"
 OTHER_KEY = "second-form-key-0123456789"
-
-
-@pytest.fixture
-def clock():
-    """The frozen clock; tests move it with ``clock.shift``."""
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
@@ -56,16 +44,6 @@ def application(session, people):
     """An English-speaking candidate who applied today (promised an update by 9 November)."""
     _, _, job = people
     return make_application(session, job=job, name="Sam Lind", email="sam@mail.example")
-
-
-def status_path(app, application) -> str:
-    with app.test_request_context():
-        url = status_url_for(application.id, application.token_version)
-    return url.removeprefix(BASE_URL)
-
-
-def text_of(html: str) -> str:
-    return unescape(" ".join(re.sub(r"<[^>]+>", " ", html).split()))
 
 
 def entries(session: Session, application_id: int, kind: str | None = None) -> list[Update]:
@@ -89,12 +67,6 @@ def written(session: Session) -> tuple[int, int]:
         session.exec(select(func.count()).select_from(Update)).one(),
         session.exec(select(func.count()).select_from(OutboxMessage)).one(),
     )
-
-
-def reload(session: Session, application: Application) -> Application:
-    session.rollback()
-    session.expire_all()
-    return session.get(Application, application.id)
 
 
 def post(client, path: str, data: dict | None = None, headers: dict | None = None):
@@ -333,7 +305,7 @@ def test_unsubscribed_candidate_gets_no_confirmation(app, client, session, appli
 def test_withdraw_get_asks_and_changes_nothing(app, client, session, application):
     """Does opening the withdraw step (as a link scanner would) only ask, and write nothing?"""
     before = written(session)
-    stamp = reload(session, application).updated_at
+    stamp = reload(session, Application, application.id).updated_at
 
     response = client.get(status_path(app, application) + "/withdraw")
 
@@ -344,7 +316,7 @@ def test_withdraw_get_asks_and_changes_nothing(app, client, session, application
     assert "Yes, withdraw my application" in words
     assert 'maxlength="1000"' in response.text
     assert written(session) == before
-    after = reload(session, application)
+    after = reload(session, Application, application.id)
     assert after.is_open is True
     assert after.updated_at == stamp
     assert "Set-Cookie" not in response.headers
@@ -356,7 +328,7 @@ def test_after_withdrawal_the_page_is_closed_and_the_desk_list_drops_it(
     """After withdrawing: closed state, no promise, no forms; gone from the open desk list?"""
     recruiter, _, _ = people
     path = status_path(app, application)
-    applied_at = reload(session, application).last_update_at
+    applied_at = reload(session, Application, application.id).last_update_at
     clock.shift(timedelta(hours=2))
 
     response = post(client, path + "/withdraw", {"reason": "", "request_key": KEY})
@@ -376,7 +348,7 @@ def test_after_withdrawal_the_page_is_closed_and_the_desk_list_drops_it(
     assert "/withdraw" not in page.text
     assert 'name="language"' in page.text  # the language switch stays
 
-    stored = reload(session, application)
+    stored = reload(session, Application, application.id)
     assert stored.is_open is False
     assert stored.promised_by is None
     assert stored.last_update_at == applied_at  # they did not hear from the recruiter
@@ -419,7 +391,7 @@ def test_pipeline_without_withdrawn_stage_refuses_clearly(app, client, session, 
     assert refused.status_code == 409
     assert "cannot be withdrawn on this page" in text_of(refused.text)
     assert written(session) == before
-    assert reload(session, application).is_open is True
+    assert reload(session, Application, application.id).is_open is True
 
 
 def test_withdrawal_reason_too_long_keeps_the_text(app, client, session, application):
@@ -432,7 +404,7 @@ def test_withdrawal_reason_too_long_keeps_the_text(app, client, session, applica
     assert "Please shorten this to 1000 characters (it has 1008)." in text_of(response.text)
     assert reason in unescape(response.text)
     assert written(session) == before
-    assert reload(session, application).is_open is True
+    assert reload(session, Application, application.id).is_open is True
 
 
 # --- questions and "still interested" ----------------------------------------------------------
@@ -442,7 +414,7 @@ def test_question_appears_in_the_candidates_timeline_but_moves_no_promise(
     app, client, session, application, clock
 ):
     """Is the question in the candidate's timeline, not their "latest message", promise kept?"""
-    before = reload(session, application)
+    before = reload(session, Application, application.id)
     promise, last_update = before.promised_by, before.last_update_at
     clock.shift(timedelta(days=1))
     path = status_path(app, application)
@@ -456,7 +428,7 @@ def test_question_appears_in_the_candidates_timeline_but_moves_no_promise(
     assert "Your question When is the interview?" in words
     assert "No message yet." in words  # their own words are not a message *to* them
     assert "Thank you. Your question has been sent" in words
-    stored = reload(session, application)
+    stored = reload(session, Application, application.id)
     assert stored.promised_by == promise
     assert stored.last_update_at == last_update
 
@@ -538,7 +510,7 @@ def test_cross_site_posts_are_refused(app, client, session, application, action,
     assert response.status_code == 403
     assert "This form was sent from another website" in text_of(response.text)
     assert written(session) == before
-    assert reload(session, application).is_open is True
+    assert reload(session, Application, application.id).is_open is True
     assert "Set-Cookie" not in response.headers
 
 
@@ -659,7 +631,7 @@ def test_language_choice_switches_the_page_and_back(app, client, session, applic
     swedish = client.get(to_swedish.headers["Location"])
     assert '<html lang="sv">' in swedish.text
     assert "Ansökan mottagen" in text_of(swedish.text)
-    assert reload(session, application).language == "sv"
+    assert reload(session, Application, application.id).language == "sv"
 
     to_english = post(client, path + "/language", {"language": "en", "request_key": OTHER_KEY})
     assert '<html lang="en">' in client.get(to_english.headers["Location"]).text

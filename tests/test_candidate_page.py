@@ -10,37 +10,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import pytest
-import time_machine
 from sqlalchemy import MetaData, event
 
 from portal.core.db import get_engine
-from portal.core.tokens import status_url_for
 from portal.services.applications import revoke_link
 from portal.services.updates import post_no_news_update, post_update
 from tests.factories import make_application, make_client, make_job, make_recruiter
-
-BASE_URL = "http://portal.test"
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # Monday 2 November 2026
-JSON = {"Accept": "application/json"}
-HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def clock():
-    """The frozen clock; tests move it with ``clock.move_to`` or ``clock.shift``."""
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-def status_path(app, application) -> str:
-    with app.test_request_context():
-        url = status_url_for(application.id, application.token_version)
-    return url.removeprefix(BASE_URL)
-
-
-def text_of(html: str) -> str:
-    """The page's words, tags removed and white space collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+from tests.helpers import HTMX, JSON, status_path, text_of
 
 
 @pytest.fixture

@@ -12,15 +12,9 @@ from sqlmodel import Session, func, select
 from portal.core.clock import today
 from portal.models import Application, Recruiter, Stage, Update, UpdateKind
 from tests.factories import make_application, make_job
+from tests.helpers import BASE_URL
 
-BASE_URL = "http://portal.test"
 PASSWORD_INPUT = "a long password here\n"
-
-
-@pytest.fixture
-def db(session):
-    """The test's own session (conftest's ``session``, apart from requests and commands)."""
-    return session
 
 
 @pytest.fixture

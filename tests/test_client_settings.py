@@ -27,8 +27,8 @@ from portal.services.branding import (
     update_client_settings,
 )
 from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
+from tests.helpers import BASE_URL, login
 
-BASE_URL = "http://portal.test"
 # 5×7 pixels, lossless, from Chromium's canvas.toDataURL("image/webp") (the VP8L chunk alone).
 WEBP = base64.b64decode("UklGRh4AAABXRUJQVlA4TBEAAAAvBIABAAfQri7UrP+BiOh/AAA=")
 SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
@@ -63,10 +63,6 @@ def jpeg(width: int = 1, height: int = 1) -> bytes:
     bits += "1" * (-len(bits) % 8)
     data = int(bits, 2).to_bytes(len(bits) // 8, "big").replace(b"\xff", b"\xff\x00")
     return b"\xff\xd8" + quantisation + frame + dc_table + ac_table + scan + data + b"\xff\xd9"
-
-
-def login(client, email: str):
-    return client.post("/admin/login", data={"email": email, "password": PASSWORD})
 
 
 def reload_client(session, client_id: int) -> Client:

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlmodel import Session, func, select, text
+from sqlmodel import Session, select, text
 
 from portal.core.db import get_engine
 from portal.models import Application, OutboxMessage, Stage, Update, UpdateKind
@@ -19,6 +19,7 @@ from portal.services.csv_export import safe_cell
 from portal.services.csv_import import ImportFileError, import_csv
 from portal.services.updates import post_update
 from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
+from tests.helpers import count
 
 BOM = "\ufeff"
 
@@ -47,11 +48,6 @@ SWEDISH_PROBLEMS = [
 
 
 @pytest.fixture
-def db(session):
-    return session
-
-
-@pytest.fixture
 def job(db):
     client = make_client(db, name="Åkesson & Öberg AB", default_language="sv")
     return make_job(db, client=client, owner=make_recruiter(db), title="Lagerchef")
@@ -71,11 +67,6 @@ def applications_of(db: Session, job_id: int) -> list[Application]:
     db.expire_all()
     return list(db.exec(select(Application).where(Application.job_id == job_id)
                         .order_by(Application.id)))
-
-
-def count(db: Session, model, *where) -> int:
-    db.rollback()
-    return db.exec(select(func.count()).select_from(model).where(*where)).one()
 
 
 # --- the service ------------------------------------------------------------------------------

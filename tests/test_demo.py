@@ -3,7 +3,6 @@
 import os
 import queue
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from sqlalchemy import func, select
 from portal.cli.demo import CLIENTS, DEMO_PASSWORD, seed_demo
 from portal.core.clock import today
 from portal.models import Application, Client, Job, Stage, Update
+from tests.helpers import free_port
 
 PORTAL = Path(sys.executable).parent / "portal"
 STARTUP_SECONDS = 30
@@ -76,12 +76,6 @@ def test_seed_demo_builds_a_believable_agency(session):
 
 
 # --- `portal demo` as a real process -------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _read_lines(stream, lines: queue.Queue) -> None:

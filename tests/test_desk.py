@@ -20,25 +20,9 @@ from portal.models import Application, Client, Job, Stage, Update, UpdateKind
 from portal.services.pipelines import DEFAULT_PIPELINE
 from portal.services.updates import post_update
 from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
-
-BASE_URL = "http://portal.test"
-HTMX = {"HX-Request": "true"}
-
+from tests.helpers import BASE_URL, HTMX, login, reload
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def db(session):
-    """The test's own session (conftest's ``session``, apart from requests and commands)."""
-    return session
-
-
-def reload(db: Session, model, ident: int):
-    """The row as the database has it now (after the views' commits)."""
-    db.rollback()
-    db.expire_all()
-    return db.get(model, ident)
 
 
 def update_count(db: Session, application_id: int) -> int:
@@ -55,11 +39,6 @@ def latest_update(db: Session, application_id: int) -> Update:
         select(Update).where(Update.application_id == application_id)
         .order_by(Update.created_at.desc(), Update.id.desc())
     ).first()
-
-
-def login(client, email: str, password: str = PASSWORD, **extra):
-    """Sign in through the form; returns the response."""
-    return client.post("/admin/login", data={"email": email, "password": password, **extra})
 
 
 def row_ids(html: str) -> list[int]:

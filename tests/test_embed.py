@@ -26,14 +26,12 @@ from portal.models import OutboxMessage, Stage, Update, UpdateKind
 from portal.services.badge import BadgeCache, BadgeFigures, compute_badge
 from portal.services.updates import post_no_news_update, post_update
 from portal.web.access_log import redact
-from tests.conftest import BACKEND
 from tests.factories import make_application, make_client, make_job, make_recruiter
+from tests.helpers import BACKEND, BASE_URL, NOW, text_of
 
 ROOT = Path(__file__).resolve().parent.parent
-BASE_URL = "http://portal.test"
 ACME_ORIGINS = ["https://careers.acme.example", "http://127.0.0.1:8001"]
 GLOBEX_ORIGINS = ["https://jobs.globex.example"]
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # Monday 2 November 2026
 
 
 @pytest.fixture
@@ -70,11 +68,6 @@ def acme_job(session, acme):
 def token_of(app, application) -> str:
     with app.test_request_context():
         return status_url_for(application.id, application.token_version).rsplit("/s/", 1)[1]
-
-
-def text_of(html: str) -> str:
-    """The page's words, tags removed and white space collapsed."""
-    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
 
 def frame_ancestors(response) -> str:

@@ -7,12 +7,13 @@ import pytest
 from flask import request_started
 from werkzeug.test import Client
 
+from portal.models import Job, Recruiter
 from portal.services.applications import revoke_link
 from portal.services.status import load_status, version_stamp
 from portal.services.updates import post_update
 from portal.web.fast_poll import UnchangedPoll
 from tests.factories import make_application
-from tests.test_candidate_page import HTMX, JSON, clock, people, status_path  # noqa: F401
+from tests.helpers import HTMX, JSON, status_path
 
 
 @pytest.fixture
@@ -37,9 +38,9 @@ def flask_only(app) -> Client:
 
 
 @pytest.fixture
-def application(session, people):  # noqa: F811
-    _, _, job = people
-    return make_application(session, job=job)
+def application(session, clock):
+    """An application made at the frozen clock's NOW."""
+    return make_application(session)
 
 
 @pytest.mark.parametrize("variant", [{}, HTMX], ids=["page", "card"])
@@ -78,10 +79,10 @@ def test_one_of_several_etags(app, client, application, flask_requests):
 
 
 def test_a_change_is_answered_by_flask_with_the_new_card(
-    app, client, session, people, application, flask_requests, clock  # noqa: F811
+    app, client, session, application, flask_requests, clock
 ):
     """After a recruiter's update, does the old ETag get the new card (200) from Flask?"""
-    recruiter, _, _ = people
+    recruiter = session.get(Recruiter, session.get(Job, application.job_id).owner_id)
     path = status_path(app, application)
     etag = client.get(path, headers=HTMX).headers["ETag"]
     clock.shift(timedelta(minutes=3))
@@ -98,7 +99,7 @@ def test_a_change_is_answered_by_flask_with_the_new_card(
     assert flask_requests == [path]
 
 
-def test_a_new_day_changes_the_etag(app, client, application, clock):  # noqa: F811
+def test_a_new_day_changes_the_etag(app, client, application, clock):
     """Does yesterday's ETag get a fresh card today ("last update 1 day ago" moved on)?"""
     path = status_path(app, application)
     etag = client.get(path, headers=HTMX).headers["ETag"]
@@ -128,7 +129,7 @@ def test_everything_else_goes_to_flask(app, client, session, application, flask_
     assert client.post(path, headers={"If-None-Match": card_etag}).status_code == 405
 
 
-def test_a_revoked_or_expired_link_is_never_304(app, client, session, application, clock):  # noqa: F811
+def test_a_revoked_or_expired_link_is_never_304(app, client, session, application, clock):
     """Does an old ETag on a revoked link get 404, and on an expired link 410?"""
     path = status_path(app, application)
     etag = client.get(path).headers["ETag"]
@@ -142,11 +143,11 @@ def test_a_revoked_or_expired_link_is_never_304(app, client, session, applicatio
 
 
 def test_the_stamp_is_the_same_however_it_is_read(
-    app, session, people, application  # noqa: F811
+    app, session, application
 ):
     """Do the narrow query, the page query and the poll shortcut's driver read agree on the
     version stamp (datetimes as each driver returns them)?"""
-    recruiter, _, _ = people
+    recruiter = session.get(Recruiter, session.get(Job, application.job_id).owner_id)
     post_update(session=session, application=application, author=recruiter, public_note="Hi")
     session.commit()
     claim = (application.id, application.token_version)

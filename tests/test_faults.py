@@ -14,7 +14,6 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "faults-test-secret-key"  # noqa: S105 - a throwaway test key
 INITDB = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
@@ -35,12 +36,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class PrivateCluster:
     """initdb + pg_ctl in a temporary folder; as the postgres user when run as root."""
 
@@ -48,7 +43,7 @@ class PrivateCluster:
         self.bin = Path(INITDB[-1]).parent
         self.folder = folder
         self.data = folder / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         if self.as_postgres:
             shutil.chown(folder, "postgres")
@@ -117,7 +112,7 @@ def test_postgresql_restart_during_load_fails_only_while_down(cluster, tmp_path)
         token = make_status_token(application.id, application.token_version)
     get_engine(app).dispose()
 
-    port = _free_port()
+    port = free_port()
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
            "PORTAL_DATABASE_URL": cluster.url, "PORTAL_SECRET_KEY": SECRET,
            "PORTAL_BASE_URL": "http://portal.test"}

@@ -1,24 +1,14 @@
 """Languages: the desk in the recruiter's language, service errors translated where shown,
 and the candidate's language order (application, explicit choice, browser)."""
 
-import re
-from html import unescape
 
 import pytest
 
 from portal.models import Recruiter
 from portal.services import InputError
 from portal.services.catalog import create_client
-from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
-
-
-def text_of(html: str) -> str:
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
-
-
-def login(client, email: str):
-    response = client.post("/admin/login", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 303
+from tests.factories import make_application, make_client, make_job, make_recruiter
+from tests.helpers import sign_in, text_of
 
 
 def test_desk_speaks_the_recruiters_language(client, session):
@@ -26,7 +16,7 @@ def test_desk_speaks_the_recruiters_language(client, session):
     recruiter = make_recruiter(session, language="sv")
     job = make_job(session, owner=recruiter)
     make_application(session, job=job, name="Sofia Ek", language="en")
-    login(client, recruiter.email)
+    sign_in(client, recruiter.email)
 
     page = client.get("/admin/", headers={"Accept-Language": "en"})
     assert '<html lang="sv">' in page.text
@@ -39,7 +29,7 @@ def test_desk_speaks_the_recruiters_language(client, session):
 
 def test_recruiter_chooses_the_desk_language_on_admin_me(client, session):
     recruiter = make_recruiter(session, language="en")
-    login(client, recruiter.email)
+    sign_in(client, recruiter.email)
     assert "Your settings" in client.get("/admin/me").text
 
     response = client.post("/admin/me", data={"language": "sv"})
@@ -65,7 +55,7 @@ def test_service_errors_are_translated_where_shown(client, session):
 
     recruiter = make_recruiter(session, language="sv", admin=True)  # setup is for admins
     make_client(session, slug="taken")
-    login(client, recruiter.email)
+    sign_in(client, recruiter.email)
     page = client.post("/admin/clients/new", data={"name": "", "country": "SE",
                                                    "default_language": "sv"})
     assert page.status_code == 422

@@ -7,8 +7,7 @@ import pytest
 
 from portal.core.tokens import make_status_token
 from tests.factories import PASSWORD, make_application, make_job, make_recruiter
-
-SAME_ORIGIN = {"Origin": "http://portal.test", "Sec-Fetch-Site": "same-origin"}
+from tests.helpers import SAME_ORIGIN
 
 
 @pytest.fixture

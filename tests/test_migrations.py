@@ -9,7 +9,7 @@ from sqlmodel import SQLModel
 from portal import create_app
 from portal.core.db import get_engine
 from portal.core.migrate import downgrade_database, upgrade_database
-from tests.conftest import BACKEND, TEST_CONFIG, postgresql_database
+from tests.helpers import BACKEND, TEST_CONFIG, postgresql_database
 
 
 @pytest.fixture

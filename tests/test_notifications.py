@@ -11,33 +11,23 @@ from datetime import UTC, date, datetime, timedelta
 from html import unescape
 
 import pytest
-import time_machine
 from itsdangerous import URLSafeTimedSerializer
 from markupsafe import escape
 from sqlalchemy import create_engine, func, select
 from sqlmodel import Session
 
 from portal.core.db import get_engine
-from portal.core.tokens import UNSUBSCRIBE_SALT, make_unsubscribe_token, status_url_for
+from portal.core.tokens import UNSUBSCRIBE_SALT, make_unsubscribe_token
 from portal.models import Application, MessageStatus, OutboxMessage, Update
 from portal.services import InputError
 from portal.services.applications import create_application
 from portal.services.updates import post_no_news_update, post_update
 from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
+from tests.helpers import BASE_URL, JSON, NOW, reload, sign_in, text_of
 
-BASE_URL = "http://portal.test"
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # Monday 2 November 2026
-JSON = {"Accept": "application/json"}
 STATUS_LINK = re.compile(r"http://portal\.test/s/[A-Za-z0-9_.\-]+")
 UNSUBSCRIBE_LINK = re.compile(r"http://portal\.test/u/[A-Za-z0-9_.\-]+")
 PAYLOADS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
-
-
-@pytest.fixture
-def clock():
-    """The frozen clock; tests move it with ``clock.move_to`` or ``clock.shift``."""
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
@@ -63,17 +53,6 @@ def messages(session: Session, *, application_id: int | None = None,
     if purpose is not None:
         statement = statement.where(OutboxMessage.purpose == purpose)
     return list(session.scalars(statement))
-
-
-def reload(session: Session, model, ident: int):
-    session.rollback()
-    session.expire_all()
-    return session.get(model, ident)
-
-
-def text_of(html: str) -> str:
-    """The words of an HTML text, tags removed, entities decoded and white space collapsed."""
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
 def words(text: str) -> str:
@@ -104,18 +83,6 @@ def unsubscribe_link_of(message: OutboxMessage) -> str:
     assert set(UNSUBSCRIBE_LINK.findall(message.body_text)) == {url}
     assert set(UNSUBSCRIBE_LINK.findall(unescape(message.body_html))) == {url}
     return url
-
-
-def status_path(app, application) -> str:
-    with app.test_request_context():
-        url = status_url_for(application.id, application.token_version)
-    return path_of(url)
-
-
-def login(client, email: str):
-    response = client.post("/admin/login", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 303, response.text
-    return response
 
 
 def one_click(client, path: str):
@@ -193,7 +160,7 @@ def test_service_queues_one_acknowledgement_in_the_candidates_language(
 def test_desk_form_queues_one_acknowledgement(app, client, session, people, language):
     """Does an application added through the desk's form queue exactly one acknowledgement?"""
     recruiter, _, job = people
-    login(client, recruiter.email)
+    sign_in(client, recruiter.email)
 
     response = client.post("/admin/applications/new", data={
         "job_id": str(job.id), "name": "Alva Lind", "email": "alva@mail.example",
@@ -218,7 +185,7 @@ def test_desk_form_queues_one_acknowledgement(app, client, session, people, lang
 def test_client_language_decides_when_none_is_given(app, client, session, people):
     """Does an application without a language get the acknowledgement in the client's one?"""
     recruiter, _, job = people  # Nordljus AB writes Swedish by default
-    login(client, recruiter.email)
+    sign_in(client, recruiter.email)
     client.post("/admin/applications/new", data={
         "job_id": str(job.id), "name": "Alva Lind", "email": "alva@mail.example",
     })
@@ -482,7 +449,7 @@ def test_desk_updates_email_as_the_services_do(app, client, session, people, clo
     recruiter, _, job = people
     application = make_application(session, job=job)
     clock.shift(timedelta(days=1))
-    login(client, recruiter.email)
+    sign_in(client, recruiter.email)
     page = client.get(f"/admin/applications/{application.id}").text
     prefilled = re.search(r'name="promised_by_default" value="([^"]+)"', page)[1]
     form = {"stage": "applied", "stage_now": "applied", "promised_by": prefilled,
@@ -724,7 +691,7 @@ def test_desk_shows_that_the_candidate_opted_out(app, client, session, people, c
     application = make_application(session, job=job, name="Alva Lind")
     other = make_application(session, job=job, name="Bo Ek")
     [ack, _] = messages(session)
-    login(client, recruiter.email)
+    sign_in(client, recruiter.email)
     assert "Opted out" not in client.get(f"/admin/applications/{application.id}").text
 
     one_click(client, path_of(unsubscribe_link_of(ack)))
@@ -782,7 +749,7 @@ def test_unsubscribe_link_survives_a_revoked_status_link(app, client, session, p
     recruiter, _, job = people
     application = make_application(session, job=job)
     [ack] = messages(session)
-    login(client, recruiter.email)
+    sign_in(client, recruiter.email)
     client.post(f"/admin/applications/{application.id}/link")
 
     assert client.get(path_of(status_link_in(ack))).status_code == 404
@@ -820,7 +787,7 @@ def test_desk_lists_each_email_with_its_state(app, client, session, people, cloc
     no_news.attempts, no_news.last_error = 2, "Connection refused"
     session.add_all([ack, stage, no_news])
     session.commit()
-    login(client, recruiter.email)
+    sign_in(client, recruiter.email)
 
     html = client.get(f"/admin/applications/{application.id}").text
     rows = emails_panel_rows(html)
@@ -853,7 +820,7 @@ def test_resend_from_the_desk_queues_a_copy(app, client, session, people, clock)
     ack.status, ack.attempts, ack.last_error = MessageStatus.FAILED, 8, "timeout"
     session.add(ack)
     session.commit()
-    login(client, recruiter.email)
+    sign_in(client, recruiter.email)
 
     response = client.post(f"/admin/applications/{application.id}/emails/{ack.id}/resend")
 

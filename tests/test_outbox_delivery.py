@@ -6,13 +6,10 @@ them. Failures are real too: a stopped server (nothing listens on the port), a s
 answers DATA with 4xx/5xx, and a transport that dies between sending and marking.
 """
 
-import asyncio
 import email
 import re
-import socket
 import threading
 from collections import Counter
-from dataclasses import dataclass
 from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
@@ -23,7 +20,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 
 from portal import create_app
@@ -33,107 +29,12 @@ from portal.models import MessageStatus, OutboxMessage, Recruiter
 from portal.services.outbox import enqueue_email
 from portal.services.updates import post_update
 from portal.worker.outbox import SmtpTransport, deliver_due, run_worker
-from tests.conftest import BACKEND, IsolatedCliRunner
-from tests.factories import PASSWORD, make_application, make_client, make_job
+from tests.factories import make_application, make_client, make_job
+from tests.helpers import BACKEND, IsolatedCliRunner, sign_in
 
 MAIL_FROM = "Acme Careers <jobs@portal.test>"
 MAX_ATTEMPTS = 3
 STATUS_LINK = re.compile(r"http://portal\.test/s/[A-Za-z0-9._-]+")
-
-
-# --- a real SMTP server --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Received:
-    """One message as the SMTP server accepted it."""
-
-    mail_from: str
-    rcpt_tos: list[str]
-    message: EmailMessage
-
-    @property
-    def message_id(self) -> str:
-        return self.message["Message-ID"]
-
-    def part(self, content_type: str) -> str:
-        """The text of the body part of this type."""
-        found = self.message.get_body(preferencelist=(content_type.split("/")[1],))
-        assert found is not None and found.get_content_type() == content_type
-        return found.get_content()
-
-
-class RecordingHandler:
-    """aiosmtpd handler: keeps every message it accepts, or refuses DATA when told to."""
-
-    def __init__(self):
-        self.received: list[Received] = []
-        self.refusal: str | None = None  # e.g. "451 4.3.0 Try again later"
-        self.delay = 0.0  # seconds to think before answering DATA
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if self.refusal:
-            return self.refusal
-        message = email.message_from_bytes(envelope.content, policy=policy.default)
-        with self.lock:
-            self.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), message)
-            )
-        return "250 2.0.0 Message accepted"
-
-
-class SmtpServer:
-    """aiosmtpd on 127.0.0.1 and a fixed free port; ``stop()`` leaves nothing listening there,
-    ``start()`` brings it back on the same port (with the same record of messages)."""
-
-    def __init__(self, port: int):
-        self.port = port
-        self.handler = RecordingHandler()
-        self._controller: Controller | None = None
-
-    @property
-    def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self._controller = Controller(
-            self.handler, hostname="127.0.0.1", port=self.port, server_hostname="smtp.test"
-        )
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    @property
-    def received(self) -> list[Received]:
-        with self.handler.lock:
-            return list(self.handler.received)
-
-    def message_id_counts(self) -> Counter:
-        return Counter(received.message_id for received in self.received)
-
-    def clear(self) -> None:
-        with self.handler.lock:
-            self.handler.received.clear()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    server = SmtpServer(free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -169,14 +70,6 @@ def deliver_with(app, transport):
         engine=get_engine(app), transport=transport, from_address=MAIL_FROM,
         max_attempts=MAX_ATTEMPTS,
     )
-
-
-def login(client, session: Session, recruiter_id: int) -> None:
-    recruiter = session.get(Recruiter, recruiter_id)
-    response = client.post(
-        "/admin/login", data={"email": recruiter.email, "password": PASSWORD}
-    )
-    assert response.status_code == 303, response.text
 
 
 # --- messages arrive -----------------------------------------------------------------------
@@ -368,7 +261,7 @@ def test_refused_message_fails_after_max_attempts_shows_on_the_desk_and_can_be_r
     assert smtp_server.received == []
     assert run_worker(app, once=True).attempted == 0  # a failed message is not retried
 
-    login(client, session, job.owner_id)
+    sign_in(client, session.get(Recruiter, job.owner_id).email)
     page = client.get(f"/admin/applications/{application.id}")
     assert page.status_code == 200
     assert "Failed" in page.text

@@ -20,11 +20,8 @@ from portal.services.privacy import (
 )
 from portal.services.updates import post_update
 from portal.services.webhooks import create_endpoint
-from tests.conftest import IsolatedCliRunner
-from tests.factories import PASSWORD, make_application, make_job, make_recruiter
-
-BASE_URL = "http://portal.test"
-SAME_ORIGIN = {"Origin": BASE_URL, "Sec-Fetch-Site": "same-origin"}
+from tests.factories import make_application, make_job, make_recruiter
+from tests.helpers import SAME_ORIGIN, IsolatedCliRunner, reload, sign_in, status_path
 
 
 @pytest.fixture
@@ -46,25 +43,9 @@ def application(session, people):
     return application
 
 
-def status_path(app, application) -> str:
-    with app.test_request_context():
-        return "/s/" + make_status_token(application.id, application.token_version)
-
-
-def reload(session, application) -> Application:
-    session.rollback()
-    session.expire_all()
-    return session.get(Application, application.id)
-
-
 def audit(session) -> list[AuditEvent]:
     session.rollback()
     return list(session.exec(select(AuditEvent).order_by(AuditEvent.id)))
-
-
-def login(client, email: str):
-    assert client.post("/admin/login", data={"email": email, "password": PASSWORD}
-                       ).status_code == 303
 
 
 # --- the candidate's export -----------------------------------------------------------------
@@ -101,7 +82,7 @@ def test_candidate_downloads_everything_held_including_internal_notes(
 def test_export_with_a_bad_or_revoked_token_is_404(app, client, session, application):
     path = status_path(app, application)
     assert client.get("/s/garbage/my-data").status_code == 404
-    application = reload(session, application)
+    application = reload(session, Application, application.id)
     application.token_version += 1
     session.add(application)
     session.commit()
@@ -132,25 +113,25 @@ def test_erasure_request_emails_a_confirmation_link_and_changes_nothing(
         OutboxMessage.purpose == "erasure_confirmation")).one()
     assert message.to_address == "sam@mail.example"
     assert link in message.body_html
-    assert reload(session, application).name == "Sam Lind"
+    assert reload(session, Application, application.id).name == "Sam Lind"
     # A mail scanner following the link (GET) erases nothing.
     confirm = client.get(link)
     assert confirm.status_code == 200 and "Yes, erase my data" in confirm.text
     assert confirm.headers["Cache-Control"] == "no-store"
-    assert reload(session, application).anonymised_at is None
+    assert reload(session, Application, application.id).anonymised_at is None
 
 
 def test_confirmed_erasure_anonymises_keeps_figures_and_revokes_links(
     app, client, session, application
 ):
     path = status_path(app, application)
-    before = reload(session, application)
+    before = reload(session, Application, application.id)
     stage_id, created, promised = before.stage_id, before.created_at, before.promised_by
     client.post(path + "/erase", headers=SAME_ORIGIN)
     link = erasure_link(session)
     response = client.post(link, headers=SAME_ORIGIN)
     assert response.status_code == 200 and "Your data has been erased" in response.text
-    after = reload(session, application)
+    after = reload(session, Application, application.id)
     assert (after.name, after.email) == (ANONYMISED_NAME, ANONYMISED_EMAIL)
     assert after.anonymised_at is not None and after.unsubscribed_at is not None
     assert (after.stage_id, after.created_at, after.promised_by) == (stage_id, created, promised)
@@ -177,18 +158,18 @@ def test_erasure_link_expires(app_config, app, client, session, application):
         response = client.get(f"/erase/{token}")
         assert response.status_code == 410
         assert client.post(f"/erase/{token}", headers=SAME_ORIGIN).status_code == 410
-    assert reload(session, application).anonymised_at is None
+    assert reload(session, Application, application.id).anonymised_at is None
 
 
 def test_erasure_link_dies_when_the_status_link_is_renewed(app, client, session, application):
     with app.test_request_context():
         token = make_erasure_token(application.id, application.token_version)
-    application = reload(session, application)
+    application = reload(session, Application, application.id)
     application.token_version += 1
     session.add(application)
     session.commit()
     assert client.post(f"/erase/{token}", headers=SAME_ORIGIN).status_code == 410
-    assert reload(session, application).anonymised_at is None
+    assert reload(session, Application, application.id).anonymised_at is None
 
 
 def test_status_token_is_no_erasure_token_and_back(app, client, application):
@@ -213,7 +194,7 @@ def test_erasure_page_speaks_swedish(app, client, session, people):
 
 def test_admin_exports_on_request_and_it_is_audited(client, session, people, application):
     admin, _ = people
-    login(client, admin.email)
+    sign_in(client, admin.email)
     page = client.get(f"/admin/applications/{application.id}")
     assert "Download all data about this candidate" in page.text
     response = client.post(f"/admin/applications/{application.id}/export")
@@ -257,12 +238,12 @@ def test_erasure_reaches_the_recruiters_email_and_the_webhook_events(
 
 def test_admin_erasure_needs_the_typed_word_and_is_audited(client, session, people, application):
     admin, _ = people
-    login(client, admin.email)
+    sign_in(client, admin.email)
     url = f"/admin/applications/{application.id}/erase"
     assert client.post(url, data={"confirm": ""}).status_code == 303
-    assert reload(session, application).anonymised_at is None
+    assert reload(session, Application, application.id).anonymised_at is None
     assert client.post(url, data={"confirm": "erase"}).status_code == 303
-    assert reload(session, application).name == ANONYMISED_NAME
+    assert reload(session, Application, application.id).name == ANONYMISED_NAME
     event = audit(session)[-1]
     assert (event.action, event.actor_id) == ("gdpr.erasure", admin.id)
     page = client.get(f"/admin/applications/{application.id}")
@@ -271,7 +252,7 @@ def test_admin_erasure_needs_the_typed_word_and_is_audited(client, session, peop
 
 def test_recruiter_cannot_export_or_erase(client, session, people, application):
     _, recruiter = people
-    login(client, recruiter.email)
+    sign_in(client, recruiter.email)
     assert "Download all data" not in client.get(f"/admin/applications/{application.id}").text
     assert client.post(f"/admin/applications/{application.id}/export").status_code == 403
     assert client.post(f"/admin/applications/{application.id}/erase",
@@ -303,13 +284,13 @@ def test_retention_run_anonymises_only_old_closed_applications(runner, session, 
     assert dry.exit_code == 0, dry.output
     cutoff = (today - timedelta(days=730)).isoformat()
     assert dry.output.strip() == f"Would anonymise 1 application closed before {cutoff}"
-    assert reload(session, old).name == "Old One"
+    assert reload(session, Application, old.id).name == "Old One"
     result = runner.invoke(args=["retention", "run"])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == f"Anonymised 1 application closed before {cutoff}"
-    assert reload(session, old).name == ANONYMISED_NAME
-    assert reload(session, recent).name == "Recent One"
-    assert reload(session, open_one).name == "Open One"
+    assert reload(session, Application, old.id).name == ANONYMISED_NAME
+    assert reload(session, Application, recent.id).name == "Recent One"
+    assert reload(session, Application, open_one.id).name == "Open One"
     again = runner.invoke(args=["retention", "run"])
     assert again.output.strip() == f"Anonymised 0 applications closed before {cutoff}"
     assert audit(session)[-1].action == "retention.run"
@@ -371,7 +352,7 @@ def test_admin_retention_page_counts_and_runs(client, session, people):
     admin, recruiter = people
     job = make_job(session, owner=recruiter)
     closed_application(session, job, closed_on=date.today() - timedelta(days=800), name="Due")
-    login(client, admin.email)
+    sign_in(client, admin.email)
     page = client.get("/admin/retention")
     assert "1 application closed before" in page.text
     response = client.post("/admin/retention", follow_redirects=True)

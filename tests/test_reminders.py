@@ -7,31 +7,19 @@ by the tests; jobs promise an update within 5 business days unless a test says o
 import re
 import threading
 from datetime import UTC, date, datetime, timedelta
-from html import unescape
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from portal.core.db import make_engine
-from portal.core.tokens import status_url_for
 from portal.models import Application, Client, DigestLog, OutboxMessage, Update, UpdateKind
 from portal.services.reminders import send_digests
 from portal.services.updates import post_update
-from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
+from tests.factories import make_application, make_client, make_job, make_recruiter
+from tests.helpers import BASE_URL, JSON, reload, sign_in, status_path, text_of
 
-BASE_URL = "http://portal.test"
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # Monday 2 November 2026
 TODAY = date(2026, 11, 2)
-JSON = {"Accept": "application/json"}
-
-
-@pytest.fixture
-def clock():
-    """The frozen clock; tests move it with ``clock.move_to`` or ``clock.shift``."""
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
 
 
 @pytest.fixture
@@ -64,10 +52,6 @@ def fresh(session: Session) -> Session:
     session.rollback()
     session.expire_all()
     return session
-
-
-def reload(session: Session, application: Application) -> Application:
-    return fresh(session).get(Application, application.id)
 
 
 def applicant(session: Session, job, name: str, promised_by: date | None = None,
@@ -120,21 +104,6 @@ def listed(message: OutboxMessage, application: Application) -> bool:
     return in_text
 
 
-def text_of(html: str) -> str:
-    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
-
-
-def status_path(app, application) -> str:
-    with app.test_request_context():
-        url = status_url_for(application.id, application.token_version)
-    return url.removeprefix(BASE_URL)
-
-
-def login(client, email: str) -> None:
-    response = client.post("/admin/login", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 303, response.text
-
-
 # --- a lapsed promise is said plainly -------------------------------------------------------------
 
 
@@ -178,7 +147,7 @@ def test_desk_lists_lapsed_promises_first(app, client, session, rita, olle):
     today_ = applicant(session, other_job, "Cia Today", promised_by=TODAY)
     yesterday = applicant(session, job, "Dan Yesterday", promised_by=date(2026, 11, 1))
     lapsed = applicant(session, job, "Alva Lapsed", promised_by=date(2026, 10, 8))
-    login(client, recruiter.email)
+    sign_in(client, recruiter.email)
 
     html = client.get("/admin/").text
 
@@ -265,7 +234,7 @@ def test_remind_queues_one_digest_per_recruiter(app, client, runner, session, ri
     )
 
     # The direct link opens the application for the recruiter.
-    login(client, recruiter.email)
+    sign_in(client, recruiter.email)
     page = client.get(desk_link(promises["lapsed"]).removeprefix(BASE_URL))
     assert page.status_code == 200
     assert "Alva Lapsed" in page.text
@@ -446,7 +415,7 @@ def test_page_says_the_recruiter_was_reminded(app, client, runner, session, rita
     assert data["overdue"] is True
     assert data["reminded_at"].startswith("2026-11-02T09:00:00")
     # Due today: listed in the digest, yet nothing has lapsed, so nobody was "reminded" of it.
-    assert reload(session, promises["today"]).reminded_at is None
+    assert reload(session, Application, promises["today"].id).reminded_at is None
 
     # The next day's digest lists it again; the page keeps the first reminder's date.
     clock.move_to(at(date(2026, 11, 3)), tick=False)
@@ -456,10 +425,10 @@ def test_page_says_the_recruiter_was_reminded(app, client, runner, session, rita
     )
 
     # A new update makes a new promise: the reminder no longer applies.
-    post_update(session=session, application=reload(session, lapsed), author=recruiter,
-                public_note="Sorry for the wait: the client decides on Friday.")
+    post_update(session=session, application=reload(session, Application, lapsed.id),
+                author=recruiter, public_note="Sorry for the wait: the client decides on Friday.")
     session.commit()
-    assert reload(session, lapsed).reminded_at is None
+    assert reload(session, Application, lapsed.id).reminded_at is None
     words = text_of(client.get(path).text)
     assert "We have reminded" not in words
     assert "Promised by Tuesday 10 November 2026" in words
@@ -495,13 +464,13 @@ def test_promise_only_change_clears_the_reminder(app, client, runner, session, r
     recruiter, job = rita
     lapsed = applicant(session, job, "Alva Lapsed", promised_by=date(2026, 10, 8))
     remind(runner)
-    assert reload(session, lapsed).reminded_at is not None
+    assert reload(session, Application, lapsed.id).reminded_at is not None
 
-    post_update(session=session, application=reload(session, lapsed), author=recruiter,
-                promised_by=date(2026, 11, 5))
+    post_update(session=session, application=reload(session, Application, lapsed.id),
+                author=recruiter, promised_by=date(2026, 11, 5))
     session.commit()
 
-    assert reload(session, lapsed).reminded_at is None
+    assert reload(session, Application, lapsed.id).reminded_at is None
     data = client.get(status_path(app, lapsed), headers=JSON).json
     assert (data["overdue"], data["reminded_at"], data["promised_by"]) == (
         False, None, "2026-11-05"
@@ -514,8 +483,8 @@ def test_internal_note_keeps_the_reminder(app, client, runner, session, rita):
     lapsed = applicant(session, job, "Alva Lapsed", promised_by=date(2026, 10, 8))
     remind(runner)
 
-    post_update(session=session, application=reload(session, lapsed), author=recruiter,
-                internal_note="Chased the client again.")
+    post_update(session=session, application=reload(session, Application, lapsed.id),
+                author=recruiter, internal_note="Chased the client again.")
     session.commit()
 
     assert "We have reminded Rita." in text_of(client.get(status_path(app, lapsed)).text)
@@ -588,7 +557,7 @@ def test_automatic_notice_is_off_by_default(app, runner, session, rita):
     assert "automatic notices: 0" in output
     assert no_news_updates(session, lapsed) == []
     assert [m.purpose for m in candidate_emails(session, lapsed)] == ["acknowledgement"]
-    assert reload(session, lapsed).promised_by == date(2026, 10, 8)
+    assert reload(session, Application, lapsed.id).promised_by == date(2026, 10, 8)
 
 
 @pytest.fixture
@@ -620,7 +589,7 @@ def test_automatic_notice_after_two_business_days(app, client, runner, session, 
     [notice] = no_news_updates(session, application)
     assert notice.author_id is None
     assert notice.is_public is True
-    moved = reload(session, application)
+    moved = reload(session, Application, application.id)
     assert moved.promised_by == date(2026, 11, 12)  # Monday + 3 business days
     assert notice.promised_by == moved.promised_by
     assert moved.reminded_at is None

@@ -23,8 +23,8 @@ from sqlmodel import func, select
 
 from portal.core.tokens import make_status_token
 from portal.models import Application, Update, UpdateKind
-from tests.conftest import BACKEND
 from tests.factories import make_application, make_client, make_job, make_recruiter
+from tests.helpers import BACKEND, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "scale-out-test-secret-key"  # noqa: S105 - a throwaway test key
@@ -46,12 +46,6 @@ pytestmark = [
     ),
     pytest.mark.skipif(not _redis_up(), reason="Redis is not running on 127.0.0.1:6379"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_up(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
@@ -82,7 +76,7 @@ def two_processes(database_url, tmp_path):
     servers, bases = [], []
     logs = []
     for n in range(2):
-        port = _free_port()
+        port = free_port()
         logs.append((tmp_path / f"gunicorn-{n}.log").open("wb"))
         servers.append(subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "4", "--bind",

@@ -20,12 +20,9 @@ from portal.services.recruiters import (
     create_recruiter,
 )
 from tests.factories import PASSWORD, make_recruiter
+from tests.helpers import login
 
 NEW_PASSWORD = "lingonberry tram orbit velvet"
-
-
-def login(client, email: str, password: str = PASSWORD, **extra):
-    return client.post("/admin/login", data={"email": email, "password": password, **extra})
 
 
 def audit_actions(session) -> list[str]:

@@ -18,8 +18,7 @@ from portal.core.tokens import make_erasure_token, make_status_token
 from portal.models import OutboxMessage
 from portal.services.outbox import enqueue_email
 from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
-
-BASE_URL = "http://portal.test"
+from tests.helpers import SAME_ORIGIN, sign_in
 
 # Who may use each endpoint: "public" (anyone), "candidate" (anyone holding a signed token;
 # cookieless), "recruiter" (a signed-in recruiter or admin), "admin" (admins only), "token"
@@ -174,18 +173,10 @@ def url_for_case(app, world, endpoint: str) -> str:
         return url_for(endpoint, **args)
 
 
-def sign_in(client, email: str) -> None:
-    response = client.post("/admin/login", data={"email": email, "password": PASSWORD})
-    assert response.status_code == 303
-
-
 def is_login_redirect(response) -> bool:
     if response.status_code == 401:
         return urlsplit(response.headers.get("HX-Redirect", "")).path == "/admin/login"
     return response.status_code == 302 and urlsplit(response.location).path == "/admin/login"
-
-
-SAME_ORIGIN = {"Origin": BASE_URL, "Sec-Fetch-Site": "same-origin"}
 
 
 @pytest.mark.parametrize(("endpoint", "method"), CASES)

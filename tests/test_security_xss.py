@@ -12,9 +12,8 @@ from portal.services.catalog import create_client, create_job
 from portal.services.pipelines import DEFAULT_PIPELINE, StageSpec
 from portal.services.updates import post_update
 from tests.factories import PASSWORD, make_application, make_recruiter
+from tests.helpers import SAME_ORIGIN
 
-BASE_URL = "http://portal.test"
-SAME_ORIGIN = {"Origin": BASE_URL, "Sec-Fetch-Site": "same-origin"}
 PAYLOADS = [
     "<script>alert(1)</script>",
     '"><img src=x onerror=alert(1)>',

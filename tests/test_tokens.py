@@ -24,8 +24,8 @@ from portal.core.tokens import (
 from portal.models import Client
 from portal.services.applications import revoke_link
 from tests.factories import make_application, make_job, make_recruiter
+from tests.helpers import BASE_URL
 
-BASE_URL = "http://portal.test"
 MINTED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
 

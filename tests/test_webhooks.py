@@ -3,7 +3,6 @@ receiver (verified with the ``standardwebhooks`` package), retries, and SSRF ref
 
 import json
 import re
-import socket
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +22,7 @@ from portal.services.webhooks import EVENT_TYPES, create_endpoint, normalise_url
 from portal.worker.outbox import run_worker
 from portal.worker.webhooks import deliver_due
 from tests.factories import PASSWORD, make_application, make_job, make_recruiter
+from tests.helpers import free_port
 
 
 class Receiver:
@@ -69,17 +69,6 @@ def receiver():
 @pytest.fixture
 def app_config(app_config):
     return {**app_config, "WEBHOOKS_ALLOW_PRIVATE": True, "WEBHOOK_TIMEOUT_SECONDS": 3}
-
-
-@pytest.fixture
-def db(session):
-    return session
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def endpoint_for(db, url: str, events=EVENT_TYPES) -> WebhookEndpoint:

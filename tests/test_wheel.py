@@ -1,7 +1,6 @@
 """A non-editable install (the wheel) carries templates, static files and catalogs."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -11,13 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +49,7 @@ def test_installed_wheel_serves_pages_under_gunicorn(wheel, tmp_path):
          str(wheel)],
         check=True, timeout=300,
     )
-    port = _free_port()
+    port = free_port()
     database = tmp_path / "wheel.sqlite3"
     env = {
         **os.environ,

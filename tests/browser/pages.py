@@ -28,8 +28,8 @@ from portal.core.tokens import make_status_token, make_unsubscribe_token
 from portal.services.applications import unsubscribe
 from portal.services.candidate_actions import new_request_key, withdraw
 from portal.services.updates import post_update
-from tests.conftest import BACKEND, TEST_CONFIG
 from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
+from tests.helpers import BACKEND, TEST_CONFIG
 
 LANGS = ("en", "sv")
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 375, "height": 812}}
@@ -163,7 +163,7 @@ class World:
 def _database_url(tmp_path) -> tuple[str, object]:
     """A migrated database of its own for a module; returns the URL and a cleanup."""
     if BACKEND == "postgresql":
-        from tests.conftest import PG_SERVER
+        from tests.helpers import PG_SERVER
 
         name = f"portal_pages_{uuid.uuid4().hex[:10]}"
         admin = create_engine(f"{PG_SERVER}/postgres", isolation_level="AUTOCOMMIT")

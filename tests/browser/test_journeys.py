@@ -16,17 +16,8 @@ from playwright.sync_api import expect
 from portal.core.tokens import make_status_token, status_url_for
 from portal.worker.outbox import run_worker
 from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
-from tests.test_outbox_delivery import SmtpServer, free_port
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def smtp_server():
-    server = SmtpServer(free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
