@@ -46,7 +46,7 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
         app.register_blueprint(blueprint)
 
     cli.init_app(app)
-    hotpath.init_app(app, web.limiter)
+    hotpath.init_app(app)
     fast_poll.init_app(app)
     return app
 

@@ -24,7 +24,6 @@ from flask_login import (
     login_user,
     logout_user,
 )
-from flask_login.utils import _user_context_processor
 from sqlmodel import select
 
 from portal.core.db import get_session
@@ -281,7 +280,5 @@ def init_app(app: Flask) -> None:
     candidate's status page would read the session cookie (and the database, for a signed-in
     recruiter) for nothing; the proxy only does that where a template uses it.
     """
-    login_manager.init_app(app)
-    processors = app.template_context_processors[None]
-    processors[:] = [p for p in processors if p is not _user_context_processor]
+    login_manager.init_app(app, add_context_processor=False)  # flask-login's documented option
     app.jinja_env.globals["current_user"] = current_user

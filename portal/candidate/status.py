@@ -20,12 +20,14 @@ from portal.web.localized import render_localized
 
 bp = Blueprint("candidate", __name__)
 
-# What a status response must say about itself, whatever its form.
+# What a status response must say about itself, whatever its form. Cookie: flask-login reads
+# the session after every Flask request (so Flask would add it), and a page without an
+# application speaks a signed-in recruiter's language; said here, every answer says the same.
 PRIVATE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Robots-Tag": "noindex, nofollow",
     "Referrer-Policy": "strict-origin",
-    "Vary": "Accept, HX-Request",
+    "Vary": "Accept, HX-Request, Cookie",
 }
 
 
@@ -55,9 +57,10 @@ def status(token: str):
     )
     if unchanged is not None:
         return unchanged
+    raw = current_app.config["FAST_PATHS"]  # off: SQLAlchemy's result processing
     view = run_read(lambda connection: load_status(
         connection=connection, application_id=claim.application_id,
-        token_version=claim.token_version,
+        token_version=claim.token_version, raw=raw,
     ))
     if view is None:
         return not_found_response()
@@ -87,9 +90,10 @@ def unchanged_response(claim, *, variant: str, today, build: str, not_found):
     passed on, e.g. while the database was unreachable)."""
     if not request.if_none_match or request.if_none_match.star_tag:
         return None  # "*" would match anything: no shortcut for it
+    raw = current_app.config["FAST_PATHS"]
     stamp = run_read(lambda connection: version_stamp(
         connection=connection, application_id=claim.application_id,
-        token_version=claim.token_version,
+        token_version=claim.token_version, raw=raw,
     ))
     if stamp is None:
         return not_found()

@@ -49,7 +49,13 @@ DEFAULTS = {
     # How long a candidate's erasure confirmation link works.
     "ERASURE_LINK_HOURS": 24,
     "OUTBOX_FOLDER": None,  # without SMTP_URL: where .eml files go (default instance/outbox)
+    # The speed layer (portal/web/hotpath.py, localized.py, fast_poll.py and the status page's
+    # driver-level reads); false: the plain Flask path, same answers (README "Fast paths").
+    "FAST_PATHS": True,
 }
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
 
 
 class InsecureSecretKeyError(RuntimeError):
@@ -84,6 +90,7 @@ def _normalise(app: Flask) -> None:
         config["SESSION_COOKIE_NAME"] = "__Host-session"
     config["RETENTION_DAYS"] = int(config["RETENTION_DAYS"])
     config["ERASURE_LINK_HOURS"] = int(config["ERASURE_LINK_HOURS"])
+    config["FAST_PATHS"] = _flag("FAST_PATHS", config["FAST_PATHS"])
     hosts = config["TRUSTED_HOSTS"]
     if isinstance(hosts, str):  # PORTAL_TRUSTED_HOSTS="portal.example,.example.org"
         hosts = [h.strip() for h in hosts.split(",") if h.strip()]
@@ -92,6 +99,19 @@ def _normalise(app: Flask) -> None:
         Path(config["DATABASE_URL"].removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True
         )
+
+
+def _flag(name: str, value) -> bool:
+    """A yes/no setting: from_prefixed_env gives JSON true/false/1/0 as such, other words
+    (yes, no, on, off) as text."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError(f"PORTAL_{name} must be true or false (or 1/0, yes/no), not {value!r}")
 
 
 def refuse_insecure_key(app: Flask) -> None:

@@ -143,17 +143,31 @@ def driver_sql(name: str, dialect) -> DriverSQL:
     return compiled
 
 
-def _rows(connection: Connection, name: str, application_id: int) -> list[tuple]:
-    """The statement's rows, on the driver cursor of ``connection``. A driver error is raised
+def named_rows(cursor) -> list[dict]:
+    """A driver cursor's rows as mappings by column name (the statements label every column),
+    so no reader depends on the order of the select list."""
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _rows(connection: Connection, name: str, application_id: int, *, raw: bool = True) -> list:
+    """The statement's rows as mappings by column name.
+
+    ``raw`` (the fast path): on the driver cursor of ``connection``. A driver error is raised
     as SQLAlchemy raises it (``DBAPIError``), with the connection invalidated when the error
-    means the database went away, so ``run_read`` retries as for any other query."""
+    means the database went away, so ``run_read`` retries as for any other query. Otherwise
+    through SQLAlchemy's own execution and result processing (``Result.mappings()``)."""
+    if not raw:
+        return connection.execute(
+            _STATEMENTS[name], {"application_id": application_id}
+        ).mappings().all()
     statement = driver_sql(name, connection.dialect)
     params = statement.params(application_id)
     dbapi_connection = connection.connection.dbapi_connection
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(statement.sql, params)
-        return cursor.fetchall()
+        return named_rows(cursor)
     except connection.dialect.loaded_dbapi.Error as error:
         gone = connection.dialect.is_disconnect(error, dbapi_connection, cursor)
         if gone:
@@ -166,46 +180,85 @@ def _rows(connection: Connection, name: str, application_id: int) -> list[tuple]
         cursor.close()
 
 
+# What the version stamp is made of, in the stamp's order (a ``head`` or ``page`` row).
+STAMP_COLUMNS = ("application_updated_at", "reminded_at", "job_updated_at", "client_updated_at")
+
+
 def stamp_of(application_id: int, token_version: int, row) -> str | None:
-    """The version stamp from a ``head`` row (token version and four timestamps, as the
-    driver returned them); None when the row is missing or the link revoked."""
-    if row is None or row[0] != token_version:
+    """The version stamp from a ``head`` or ``page`` row (a mapping by column name, values as
+    the driver returned them); None when the row is missing or the link revoked."""
+    if row is None or row["token_version"] != token_version:
         return None
-    return _stamp(application_id, token_version, *(_instant(value) for value in row[1:5]))
+    return _stamp(
+        application_id, token_version, *(_instant(row[name]) for name in STAMP_COLUMNS)
+    )
 
 
 def version_stamp(
     *, session: Session | None = None, application_id: int, token_version: int,
-    connection: Connection | None = None,
+    connection: Connection | None = None, raw: bool = True,
 ) -> str | None:
     """What the candidate's view depends on, in one narrow query; None for a dead link.
 
     Runs on ``connection`` when given (the status page's autocommit read connection), else on
-    the session's. (The poll shortcut, ``portal.web.fast_poll``, runs the same SQL on a bare
-    driver connection.)"""
+    the session's; ``raw=False`` reads through SQLAlchemy's result processing instead of the
+    driver cursor (same stamp). (The poll shortcut, ``portal.web.fast_poll``, runs the same SQL
+    on a bare driver connection.)"""
     connection = connection if connection is not None else session.connection()
-    rows = _rows(connection, "head", application_id)
+    rows = _rows(connection, "head", application_id, raw=raw)
     return stamp_of(application_id, token_version, rows[0] if rows else None)
 
 
+# Each statement's select list, by the name its readers use: the one place a column is named.
+_HEAD_COLUMNS = {
+    "token_version": Application.token_version,
+    "application_updated_at": Application.updated_at,
+    "reminded_at": Application.reminded_at,
+    "job_updated_at": Job.updated_at,
+    "client_updated_at": Client.updated_at,
+}
+_PAGE_COLUMNS = {
+    **_HEAD_COLUMNS,
+    "language": Application.language,
+    "is_open": Application.is_open,
+    "promised_by": Application.promised_by,
+    "last_update_at": Application.last_update_at,
+    "applied_at": Application.created_at,
+    "client_slug": Client.slug,
+    "client_name": Client.name,
+    "job_title": Job.title,
+    "stage_key": Stage.key,
+    "stage_label": Stage.label,
+    "stage_guidance": Stage.guidance,
+    "outcome": Stage.outcome,
+    "owner_name": Recruiter.name,
+    "logo_type": Client.logo_type,
+    "accent_color": Client.accent_color,
+}
+_TIMELINE_COLUMNS = {
+    "created_at": Update.created_at,
+    "kind": Update.kind,
+    "note": Update.public_note,
+    "stage_key": Stage.key,
+    "stage_label": Stage.label,
+    "author_name": Recruiter.name,
+    "promised_by": Update.promised_by,
+}
+
+
+def _select(columns: dict):
+    return select(*(column.label(name) for name, column in columns.items()))
+
+
 _HEAD = (
-    select(
-        Application.token_version, Application.updated_at, Application.reminded_at,
-        Job.updated_at, Client.updated_at,
-    )
+    _select(_HEAD_COLUMNS)
     .join(Job, Job.id == Application.job_id)
     .join(Client, Client.id == Application.client_id)
     .where(Application.id == _APPLICATION_ID)
 )
 
 _PAGE = (
-    select(
-        Application.token_version, Application.updated_at, Application.reminded_at,
-        Job.updated_at, Client.updated_at, Application.language, Application.is_open,
-        Application.promised_by, Application.last_update_at, Application.created_at,
-        Client.slug, Client.name, Job.title, Stage.key, Stage.label, Stage.guidance,
-        Stage.outcome, Recruiter.name, Client.logo_type, Client.accent_color,
-    )
+    _select(_PAGE_COLUMNS)
     .join(Job, Job.id == Application.job_id)
     .join(Client, Client.id == Application.client_id)
     .join(Stage, Stage.id == Application.stage_id)
@@ -214,10 +267,8 @@ _PAGE = (
 )
 
 _TIMELINE = (
-    select(
-        Update.created_at, Update.kind, Update.public_note, Stage.key, Stage.label,
-        Recruiter.name, Update.promised_by,
-    )
+    _select(_TIMELINE_COLUMNS)
+    .select_from(Update)
     .outerjoin(Stage, Stage.id == Update.stage_id)
     .outerjoin(Recruiter, Recruiter.id == Update.author_id)
     .where(Update.application_id == _APPLICATION_ID, Update.is_public.is_(True))
@@ -237,45 +288,48 @@ def _label(labels: dict, language: str) -> str | None:
 
 def load_status(
     *, session: Session | None = None, application_id: int, token_version: int,
-    language: str | None = None, connection: Connection | None = None,
+    language: str | None = None, connection: Connection | None = None, raw: bool = True,
 ) -> StatusView | None:
-    """The candidate's view of the application, or None when the link is revoked or unknown."""
+    """The candidate's view of the application, or None when the link is revoked or unknown.
+
+    ``raw`` (the default, the fast path): the two queries run on the driver cursor; False:
+    through SQLAlchemy's result processing. Both give the same view."""
     connection = connection if connection is not None else session.connection()
-    rows = _rows(connection, "page", application_id)
+    rows = _rows(connection, "page", application_id, raw=raw)
     row = rows[0] if rows else None
     stamp = stamp_of(application_id, token_version, row)
     if stamp is None:
         return None
-    (
-        _, _, reminded_at, _, client_updated, app_language, is_open, promised_by,
-        last_update_at, applied_at, client_slug, client_name, job_title, stage_key,
-        stage_label, stage_guidance, outcome, owner_name, logo_type, accent_color,
-    ) = row
-    language = language or app_language
+    language = language or row["language"]
     timeline = tuple(
         TimelineEntry(
-            created_at=_moment(created_at), kind=kind, note=note, stage_key=key,
-            stage_label=_label(_labels(labels), language) if labels is not None else None,
-            author_first_name=_first_name(author), promised_by=_day(entry_promise),
+            created_at=_moment(entry["created_at"]), kind=entry["kind"], note=entry["note"],
+            stage_key=entry["stage_key"],
+            stage_label=(
+                _label(_labels(entry["stage_label"]), language)
+                if entry["stage_label"] is not None else None
+            ),
+            author_first_name=_first_name(entry["author_name"]),
+            promised_by=_day(entry["promised_by"]),
         )
-        for created_at, kind, note, key, labels, author, entry_promise
-        in _rows(connection, "timeline", application_id)
+        for entry in _rows(connection, "timeline", application_id, raw=raw)
     )
     return StatusView(
         application_id=application_id, token_version=token_version, language=language,
-        client_slug=client_slug, client_name=client_name, job_title=job_title,
-        stage_key=stage_key,
-        stage_label=_label(_labels(stage_label), language) or stage_key,
-        stage_guidance=_label(_labels(stage_guidance), language) or "",
-        is_open=bool(is_open), outcome=outcome, promised_by=_day(promised_by),
-        last_update_at=_moment(last_update_at), applied_at=_moment(applied_at),
-        recruiter_first_name=_first_name(owner_name),
-        reminded_at=_moment(reminded_at),
+        client_slug=row["client_slug"], client_name=row["client_name"],
+        job_title=row["job_title"], stage_key=row["stage_key"],
+        stage_label=_label(_labels(row["stage_label"]), language) or row["stage_key"],
+        stage_guidance=_label(_labels(row["stage_guidance"]), language) or "",
+        is_open=bool(row["is_open"]), outcome=row["outcome"],
+        promised_by=_day(row["promised_by"]),
+        last_update_at=_moment(row["last_update_at"]), applied_at=_moment(row["applied_at"]),
+        recruiter_first_name=_first_name(row["owner_name"]),
+        reminded_at=_moment(row["reminded_at"]),
         version_stamp=stamp,
         timeline=timeline,
         client_brand=ClientBrand(
-            slug=client_slug, name=client_name, logo_type=logo_type,
-            accent_color=accent_color, updated_at=_moment(client_updated),
+            slug=row["client_slug"], name=row["client_name"], logo_type=row["logo_type"],
+            accent_color=row["accent_color"], updated_at=_moment(row["client_updated_at"]),
         ),
     )
 

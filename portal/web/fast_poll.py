@@ -24,7 +24,7 @@ from portal.candidate.status import PRIVATE_HEADERS
 from portal.core import clock
 from portal.core.db import get_engine, raw_read
 from portal.core.tokens import LinkExpired, LinkInvalid, read_status_token
-from portal.services.status import driver_sql, etag_for, stamp_of
+from portal.services.status import driver_sql, etag_for, named_rows, stamp_of
 from portal.web.headers import security_headers
 
 # A status token: URL-safe base64 parts joined by dots, no slash (other /s/ routes have one).
@@ -89,13 +89,16 @@ class UnchangedPoll:
             with raw_read(engine) as connection:
                 cursor = connection.cursor()
                 cursor.execute(statement.sql, statement.params(claim.application_id))
-                row = cursor.fetchone()
+                rows = named_rows(cursor)  # by column name, never by position
                 cursor.close()
         except Exception:  # noqa: BLE001 - the database is away or the connection broke
             return None
-        return stamp_of(claim.application_id, claim.token_version, row)
+        return stamp_of(claim.application_id, claim.token_version, rows[0] if rows else None)
 
 
 def init_app(app: Flask) -> None:
-    """Put the shortcut in front of the app (inside any middleware wrapped around it later)."""
+    """Put the shortcut in front of the app (inside any middleware wrapped around it later),
+    while ``FAST_PATHS`` is on; off, every poll goes to the Flask view."""
+    if not app.config["FAST_PATHS"]:
+        return
     app.wsgi_app = UnchangedPoll(app, app.wsgi_app)

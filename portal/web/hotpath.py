@@ -1,20 +1,24 @@
 """Per-request work the candidate's status page does not need, removed without changing behaviour.
 
-Measured against a bare Flask route, most of a cheap request's cost was framework hooks:
-the session interface building a signing serializer for requests without a cookie, the rate
-limiter resolving (no) limits for routes that have none, the extensions' other hooks, and
-``ensure_sync`` asking ``inspect`` whether each hook is a coroutine on every request. Each is
-trimmed here.
+Measured against a bare Flask route, most of a cheap request's cost was framework hooks: the
+session interface building a signing serializer for requests without a cookie, the rate limiter
+resolving (no) limits for routes that have none, and ``ensure_sync`` asking ``inspect`` whether
+each hook is a coroutine on every request. Each is trimmed here through a documented extension
+point (a ``SessionInterface`` subclass, a ``Flask`` subclass, flask-limiter's
+``request_filter``), and only while ``FAST_PATHS`` is on (``PORTAL_FAST_PATHS``).
 """
 
 import contextlib
-import functools
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from flask.sessions import SecureCookieSessionInterface
+
+from portal.web.extensions import limiter
 
 # Endpoints that carry no rate limit of their own and are called a lot (polled).
 UNLIMITED_HOT_ENDPOINTS = frozenset({"candidate.status", "static", "health.healthz"})
+# flask-limiter's documented settings for limits on every route (the portal sets none).
+GLOBAL_LIMIT_SETTINGS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION")
 
 
 class LeanSessionInterface(SecureCookieSessionInterface):
@@ -35,10 +39,17 @@ class LeanSessionInterface(SecureCookieSessionInterface):
 
 
 class PortalFlask(Flask):
-    """Flask with ``ensure_sync`` remembered per function (the portal has no async views)."""
+    """Flask with ``ensure_sync`` remembered per function while ``FAST_PATHS`` is on (the
+    portal has no async views); off, every call is Flask's own."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.portal_sync_cache: dict = {}
 
     def ensure_sync(self, func):
-        cache = self.__dict__.setdefault("_portal_sync_cache", {})
+        if not self.config.get("FAST_PATHS"):
+            return super().ensure_sync(func)
+        cache = self.portal_sync_cache
         try:
             return cache[func]
         except (KeyError, TypeError):
@@ -48,50 +59,21 @@ class PortalFlask(Flask):
             return wrapped
 
 
-def _owner(hook) -> str:
-    """The module a hook comes from (through ``functools.partial`` and bound methods)."""
-    return getattr(getattr(hook, "func", hook), "__module__", "") or ""
+@limiter.request_filter
+def unlimited_hot_endpoint() -> bool:
+    """flask-limiter's documented request filter: a hot endpoint without a limit of its own
+    skips the limiter's lookup, while no default or application-wide limit is configured
+    (then nothing would be counted for it anyway). Registered once: the limiter is shared by
+    every app of the process, so each request asks its own app's configuration."""
+    config = current_app.config
+    return bool(
+        config.get("FAST_PATHS")
+        and request.endpoint in UNLIMITED_HOT_ENDPOINTS
+        and not any(config.get(name) for name in GLOBAL_LIMIT_SETTINGS)
+    )
 
 
-def _unless_hot(hook, passes_response: bool):
-    @functools.wraps(getattr(hook, "func", hook))
-    def run(*args):
-        if request.endpoint in UNLIMITED_HOT_ENDPOINTS:
-            return args[0] if passes_response else None
-        return hook(*args)
-
-    return run
-
-
-def skip_idle_hooks_on_hot_endpoints(app: Flask, limiter) -> None:
-    """Extensions hook into every request; on the hot endpoints (GET only, no form, no login,
-    no limit of their own) these hooks have nothing to do but cost about 50 us a request:
-
-    * flask-wtf's CSRF check (it protects unsafe methods only);
-    * flask-login's remember-cookie refresh (it reads the session, so the response would vary
-      on Cookie, and writes nothing for a request without a login);
-    * flask-limiter's check, headers and clean-up, when no default or application-wide limits
-      are configured (the portal declares its limits per view, checked by their decorators).
-
-    Every other endpoint runs them as before."""
-    idle = ["flask_wtf.", "flask_login."]
-    if not _global_limits(limiter):
-        idle.append("flask_limiter.")
-    for hooks, passes_response in ((app.before_request_funcs, False),
-                                   (app.after_request_funcs, True),
-                                   (app.teardown_request_funcs, False)):
-        hooks[None] = [
-            _unless_hot(hook, passes_response) if _owner(hook).startswith(tuple(idle)) else hook
-            for hook in hooks.get(None, [])
-        ]
-
-
-def _global_limits(limiter) -> bool:
-    manager = limiter.limit_manager
-    return bool(manager._default_limits or manager._application_limits)
-
-
-def init_app(app: Flask, limiter) -> None:
-    """After every extension has registered its hooks."""
-    app.session_interface = LeanSessionInterface()
-    skip_idle_hooks_on_hot_endpoints(app, limiter)
+def init_app(app: Flask) -> None:
+    """Install the lean session interface (only with ``FAST_PATHS`` on)."""
+    if app.config["FAST_PATHS"]:
+        app.session_interface = LeanSessionInterface()

@@ -3,7 +3,6 @@
 from datetime import date, datetime
 
 from flask import Flask, g, request
-from flask.globals import _cv_app
 from flask_babel import Babel, get_locale, get_translations, ngettext
 from flask_babel import gettext as _
 
@@ -59,34 +58,31 @@ def days_ago(moment: date | datetime, reference: date | None = None) -> str:
     return ngettext("%(num)d day ago", "%(num)d days ago", days)
 
 
-# Compiled catalogs by locale: the templates' gettext looks here first, because Flask-Babel's
-# own lookup goes through several context proxies on every call (dozens per status page).
+# Compiled catalogs by locale (with FAST_PATHS on): the templates' gettext looks here first,
+# because Flask-Babel's get_translations() goes through several context proxies on every call
+# (dozens per status page). get_locale() is Flask-Babel's current locale, force_locale included.
 _TRANSLATIONS: dict = {}
 
 
 def _translations():
-    state = None
-    app_context = _cv_app.get(None)
-    if app_context is not None:
-        state = app_context.g.__dict__.get("_flask_babel")
-    locale = getattr(state, "babel_locale", None)  # set by get_locale() and force_locale()
-    if locale is not None:
-        cached = _TRANSLATIONS.get(locale)
-        if cached is not None:
-            return cached
-    translations = get_translations()
-    _TRANSLATIONS[get_locale()] = translations
-    return translations
+    locale = get_locale()
+    if locale is None:  # outside a request or app context: Flask-Babel's own answer
+        return get_translations()
+    cached = _TRANSLATIONS.get(locale)
+    if cached is None:
+        cached = _TRANSLATIONS[locale] = get_translations()
+    return cached
 
 
 def init_app(app: Flask) -> None:
     """Attach Flask-Babel and the date filters."""
     babel.init_app(app, locale_selector=select_locale)
+    catalog = _translations if app.config["FAST_PATHS"] else get_translations
     app.jinja_env.install_gettext_callables(
-        gettext=lambda string: _translations().ugettext(string),
-        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
-        pgettext=lambda context, string: _translations().upgettext(context, string),
-        npgettext=lambda context, singular, plural, n: _translations().unpgettext(
+        gettext=lambda string: catalog().ugettext(string),
+        ngettext=lambda singular, plural, n: catalog().ungettext(singular, plural, n),
+        pgettext=lambda context, string: catalog().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: catalog().unpgettext(
             context, singular, plural, n
         ),
         newstyle=True,

@@ -8,20 +8,20 @@ app's, sharing its loader, globals and filters) in which:
 * ``_("a constant")`` is replaced by its translation while the template compiles (calls with
   arguments, and ``ngettext``, still run, against that language's catalog directly);
 * the ``day`` and ``days_ago`` filters and ``current_language()`` are bound to the language,
-  and formatted dates are remembered (there are only so many distinct days);
-* static asset URLs are built once per script root.
+  and formatted dates are remembered (there are only so many distinct days).
 
 ``render_localized(name, language, **context)`` renders through Flask's ``render_template``
-(context processors and signals run as usual), so the output is the same as before.
+(context processors and signals run as usual), so the output is the same as before
+(``tests/test_fast_paths.py`` compares every state with the plain path). With ``FAST_PATHS``
+off it is plain ``render_template``.
 """
 
-import re
 from datetime import date, datetime
 from functools import lru_cache, partial
 from zoneinfo import ZoneInfo
 
 from babel.support import Translations
-from flask import Flask, current_app, render_template, request, url_for
+from flask import Flask, current_app, render_template
 from flask_babel import get_translations
 from jinja2 import Environment
 from jinja2.ext import Extension
@@ -109,33 +109,21 @@ def _days_ago(
     return catalog.ungettext("%(num)d day ago", "%(num)d days ago", days) % {"num": days}
 
 
-_STATIC_URLS: dict[tuple, str] = {}
-_TOKEN_ROUTES: dict[tuple, list[str]] = {}  # a token route's path before and after the token
-# What a status token is made of (URL-safe base64 and dots): it needs no quoting in a path.
-_TOKEN = re.compile(r"[A-Za-z0-9_\-.]+")
-_MARK = "0portaltokenmark0"
+_GETTEXT_NAMES = ("gettext", "ngettext", "pgettext", "npgettext")
 
 
-def _url_for(endpoint: str, **values) -> str:
-    """``url_for``, remembered where the answer cannot change: static URLs depend only on the
-    file, its version and where the app is mounted; a candidate's token routes are the same
-    path around each token (the status page builds five of them)."""
-    values = {name: value for name, value in values.items() if value is not None}
-    if endpoint == "static" and not set(values) - {"filename", "v"}:
-        key = (request.script_root, endpoint, values.get("filename"), values.get("v"))
-        url = _STATIC_URLS.get(key)
-        if url is None:
-            url = _STATIC_URLS[key] = url_for(endpoint, **values)
-        return url
-    token = values.get("token")
-    if len(values) == 1 and isinstance(token, str) and _TOKEN.fullmatch(token):
-        key = (request.script_root, endpoint)
-        around = _TOKEN_ROUTES.get(key)
-        if around is None:
-            around = _TOKEN_ROUTES[key] = url_for(endpoint, token=_MARK).split(_MARK)
-        if len(around) == 2:
-            return around[0] + token + around[1]
-    return url_for(endpoint, **values)
+def _gettext_globals(catalog: Translations) -> dict:
+    """Jinja's newstyle gettext functions for ``catalog``, made by Jinja's public
+    ``install_gettext_callables`` on a scratch environment of their own: on an overlay that
+    method is the parent's (``Environment.overlay`` copies the bound method), so it would
+    install into the app's environment instead. The functions refer to no environment (they
+    read autoescaping from the render context), so they serve the overlay as they are."""
+    scratch = Environment(extensions=["jinja2.ext.i18n"], autoescape=True)  # renders nothing
+    scratch.install_gettext_callables(
+        catalog.ugettext, catalog.ungettext, newstyle=True,
+        pgettext=catalog.upgettext, npgettext=catalog.unpgettext,
+    )
+    return {name: scratch.globals[name] for name in _GETTEXT_NAMES}
 
 
 def _environment(app: Flask, language: str) -> Environment:
@@ -149,29 +137,26 @@ def _environment(app: Flask, language: str) -> Environment:
         "days_ago": partial(_days_ago, catalog=catalog, zone=zone),
     }
     env.globals = {**app.jinja_env.globals, "current_language": lambda: language,
-                   "url_for": _url_for}
-    # Through the overlay's own i18n extension: the inherited install_gettext_callables
-    # attribute is bound to the app's environment and would change that one instead.
-    env.extensions["jinja2.ext.InternationalizationExtension"]._install_callables(
-        catalog.ugettext, catalog.ungettext, newstyle=True,
-        pgettext=catalog.upgettext, npgettext=catalog.unpgettext,
-    )
+                   **_gettext_globals(catalog)}
     env.add_extension(ConstantGettext)
     return env
 
 
-def localized_environment(language: str) -> Environment:
+def localized_environment(app: Flask, language: str) -> Environment:
     """The app's template environment for one language (built on first use)."""
-    app = current_app
     envs = app.extensions.setdefault(_EXTENSION_KEY, {})
     env = envs.get(language)
     if env is None:
-        env = envs[language] = _environment(app._get_current_object(), language)
+        env = envs[language] = _environment(app, language)
     return env
 
 
 def render_localized(template: str, language: str, **context) -> str:
-    """``render_template`` with the template compiled for ``language`` (en or sv)."""
-    if language not in LANGUAGES:
+    """``render_template`` with the template compiled for ``language`` (en or sv); with
+    ``FAST_PATHS`` off, or another language, plain ``render_template``."""
+    app = current_app
+    if language not in LANGUAGES or not app.config["FAST_PATHS"]:
         return render_template(template, **context)
-    return render_template(localized_environment(language).get_template(template), **context)
+    return render_template(
+        localized_environment(app, language).get_template(template), **context
+    )
