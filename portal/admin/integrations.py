@@ -19,7 +19,6 @@ from portal.core.db import get_session
 from portal.models import ApiScope, WebhookDelivery
 from portal.services import InputError, NotFound
 from portal.services.api_tokens import create_token, list_tokens, revoke_token
-from portal.services.audit import record
 from portal.services.webhooks import (
     EVENT_TYPES,
     create_endpoint,
@@ -30,6 +29,7 @@ from portal.services.webhooks import (
     rotate_secret,
     update_endpoint,
 )
+from portal.web.actor import request_actor
 from portal.worker.webhooks import allow_private_addresses
 
 bp = Blueprint("integrations", __name__, url_prefix="/admin")
@@ -61,15 +61,14 @@ def create_api_token():
     form = request.form.to_dict()
     try:
         new = create_token(session=session, name=form.get("name", ""),
-                           scope=form.get("scope", ""), created_by=current_user.id)
+                           scope=form.get("scope", ""), created_by=current_user.id,
+                           actor=request_actor())
     except InputError as error:
         session.rollback()
         return _no_store(render_template(
             "admin/api_tokens.html", tokens=list_tokens(session=session), form=form,
             errors={error.field: error.message}, new_token=None, scopes=list(ApiScope),
         ), 422)
-    record(session=session, action="api_token.created", actor_id=current_user.id,
-           subject=f"api_token:{new.token.id}", detail={"scope": new.token.scope})
     session.commit()
     return _no_store(render_template(
         "admin/api_tokens.html", tokens=list_tokens(session=session), form={}, errors={},
@@ -82,11 +81,9 @@ def revoke_api_token(token_id: int):
     """Revoke a token: requests with it fail from now on."""
     session = get_session()
     try:
-        token = revoke_token(session=session, token_id=token_id)
+        token = revoke_token(session=session, token_id=token_id, actor=request_actor())
     except NotFound:
         abort(404)
-    record(session=session, action="api_token.revoked", actor_id=current_user.id,
-           subject=f"api_token:{token.id}")
     session.commit()
     flash(_("Token “%(name)s” revoked.", name=token.name), "success")
     return redirect(url_for("integrations.api_tokens"), code=303)
@@ -127,13 +124,12 @@ def webhooks():
                 session=session, url=form["url"], events=form["events"],
                 description=form["description"],
                 allow_private=allow_private_addresses(current_app), created_by=current_user.id,
+                actor=request_actor(),
             )
         except InputError as error:
             session.rollback()
             errors[error.field] = error.message
         else:
-            record(session=session, action="webhook.created", actor_id=current_user.id,
-                   subject=f"webhook:{endpoint.id}", detail={"events": form["events"]})
             session.commit()
             flash(_("Endpoint added. Give its signing secret to the receiving system."),
                   "success")
@@ -155,16 +151,13 @@ def webhook(endpoint_id: int):
             update_endpoint(
                 session=session, endpoint=endpoint, events=request.form.getlist("events"),
                 is_active=request.form.get("is_active") == "on",
-                description=request.form.get("description", ""),
+                description=request.form.get("description", ""), actor=request_actor(),
             )
         except InputError as error:
             session.rollback()
             errors[error.field] = error.message
             endpoint = _endpoint_or_404(endpoint_id)
         else:
-            record(session=session, action="webhook.changed", actor_id=current_user.id,
-                   subject=f"webhook:{endpoint.id}",
-                   detail={"events": list(endpoint.events), "active": endpoint.is_active})
             session.commit()
             flash(_("Endpoint saved."), "success")
             return redirect(url_for("integrations.webhook", endpoint_id=endpoint.id), code=303)
@@ -179,9 +172,7 @@ def rotate_webhook_secret(endpoint_id: int):
     """Replace the signing secret (the receiver must be given the new one)."""
     session = get_session()
     endpoint = _endpoint_or_404(endpoint_id)
-    rotate_secret(session=session, endpoint=endpoint)
-    record(session=session, action="webhook.secret_rotated", actor_id=current_user.id,
-           subject=f"webhook:{endpoint.id}")
+    rotate_secret(session=session, endpoint=endpoint, actor=request_actor())
     session.commit()
     flash(_("New signing secret made; deliveries from now on are signed with it."), "success")
     return redirect(url_for("integrations.webhook", endpoint_id=endpoint.id), code=303)

@@ -25,9 +25,10 @@ from portal.core import clock
 from portal.core.db import get_session
 from portal.models import LANGUAGES, Application, Recruiter
 from portal.services import InputError
-from portal.services.audit import ACTIONS, AuditFilter, list_events, record
+from portal.services.audit import ACTIONS, AuditFilter, list_events
 from portal.services.privacy import anonymise_application, run_retention
 from portal.services.recruiters import create_recruiter, list_recruiters, set_recruiter_access
+from portal.web.actor import request_actor
 from portal.web.ids import parse_id
 
 bp = Blueprint("security_admin", __name__, url_prefix="/admin")
@@ -58,13 +59,12 @@ def new_recruiter():
                 session=session, email=form.get("email", "")[:254],
                 name=form.get("name", "")[:200], password=request.form.get("password", ""),
                 admin=form.get("role") == "admin", language=form.get("language", "en"),
+                actor=request_actor(),
             )
         except InputError as error:
             session.rollback()
             errors[error.field] = error.message
         else:
-            record(session=session, action="recruiter.created", actor_id=current_user.id,
-                   subject=f"recruiter:{recruiter.id}", detail={"role": recruiter.role})
             session.commit()
             flash(_("Recruiter %(name)s added.", name=recruiter.name), "success")
             return redirect(url_for("security_admin.recruiters"), code=303)
@@ -86,12 +86,8 @@ def change_recruiter(recruiter_id: int):
         flash(_("You cannot take away your own admin role or switch off your own login."),
               "error")
         return redirect(url_for("security_admin.recruiters"), code=303)
-    before = {"role": recruiter.role, "active": recruiter.is_active}
-    set_recruiter_access(session=session, recruiter=recruiter, admin=admin, active=active)
-    record(session=session, action="recruiter.changed", actor_id=current_user.id,
-           subject=f"recruiter:{recruiter.id}",
-           detail={"before": before, "after": {"role": recruiter.role,
-                                               "active": recruiter.is_active}})
+    set_recruiter_access(session=session, recruiter=recruiter, admin=admin, active=active,
+                         actor=request_actor())
     session.commit()
     flash(_("Access of %(name)s changed.", name=recruiter.name), "success")
     return redirect(url_for("security_admin.recruiters"), code=303)
@@ -138,9 +134,8 @@ def retention():
     days = current_app.config["RETENTION_DAYS"]
     result = None
     if request.method == "POST":
-        result = run_retention(session=session, days=days, today=clock.today())
-        record(session=session, action="retention.run", actor_id=current_user.id,
-               detail={"count": result.count, "cutoff": result.cutoff.isoformat()})
+        result = run_retention(session=session, days=days, today=clock.today(),
+                               actor=request_actor())
         session.commit()
         flash(result.summary(), "success")
         return redirect(url_for("security_admin.retention"), code=303)
@@ -160,10 +155,7 @@ def export_application_data(application_id: int):
     """Download everything held about the candidate, on their request (audited)."""
     session = get_session()
     application = _application_or_404(application_id)
-    record(session=session, action="gdpr.export", actor_id=current_user.id,
-           application_id=application.id, detail={"by": "admin"})
-    session.commit()
-    return export_response(session, application)
+    return export_response(session, application, actor=request_actor())
 
 
 @bp.post("/applications/<id:application_id>/erase")
@@ -175,9 +167,8 @@ def erase_application(application_id: int):
     if request.form.get("confirm", "").strip().lower() != "erase":
         flash(_('Nothing erased: type "erase" in the box to confirm.'), "error")
         return redirect(url_for("desk.application", application_id=application_id), code=303)
-    if anonymise_application(session=session, application_id=application_id):
-        record(session=session, action="gdpr.erasure", actor_id=current_user.id,
-               application_id=application_id, detail={"by": "admin"})
+    if anonymise_application(session=session, application_id=application_id,
+                             actor=request_actor()):
         session.commit()
         flash(_("The candidate's personal data has been erased and their links revoked."),
               "success")

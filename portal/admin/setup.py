@@ -17,11 +17,11 @@ from portal.auth.views import admin_required, signed_in_only
 from portal.core.db import get_session
 from portal.models import LANGUAGES, Client, Outcome
 from portal.services import N_, InputError, NotFound
-from portal.services.audit import record
 from portal.services.branding import remove_client_logo, set_client_logo, update_client_settings
 from portal.services.catalog import create_client, create_job, get_client, list_clients, list_jobs
 from portal.services.pipelines import DEFAULT_PIPELINE, StageSpec
 from portal.services.recruiters import list_recruiters
+from portal.web.actor import request_actor
 from portal.web.i18n import error_text, errors_text
 from portal.web.ids import parse_id
 
@@ -49,14 +49,12 @@ def new_client():
             client = create_client(
                 session=session, name=form.get("name", ""), slug=form.get("slug", ""),
                 country=form.get("country", "SE"),
-                default_language=form.get("default_language", "sv"),
+                default_language=form.get("default_language", "sv"), actor=request_actor(),
             )
         except InputError as error:
             session.rollback()
             errors[error.field] = error_text(error.message)
         else:
-            record(session=session, action="client.created", actor_id=current_user.id,
-                   subject=f"client:{client.id}")
             session.commit()
             flash(_("Client %(name)s added.", name=client.name), "success")
             return redirect(url_for("admin.new_job", client=client.id), code=303)
@@ -127,7 +125,7 @@ def client_settings(client_id: int):
                 embed_origins_text=form.get("embed_origins", ""),
                 status_page_url=form.get("status_page_url", ""),
                 default_language=form.get("default_language", ""),
-                country=form.get("country", ""),
+                country=form.get("country", ""), actor=request_actor(),
             )
         except InputError as error:
             found = getattr(error, "errors", None) or {error.field: error.message}
@@ -141,8 +139,6 @@ def client_settings(client_id: int):
             except InputError as error:
                 errors[error.field] = error_text(error.message)
         if not errors:
-            record(session=session, action="client.changed", actor_id=current_user.id,
-                   subject=f"client:{client.id}")
             session.commit()
             flash(_("Settings for %(name)s saved.", name=client.name), "success")
             return redirect(url_for("admin.client_settings", client_id=client.id), code=303)
@@ -162,9 +158,7 @@ def remove_logo(client_id: int):
     admin_required()
     client = _client_or_404(client_id)
     session = get_session()
-    remove_client_logo(session=session, client=client)
-    record(session=session, action="client.changed", actor_id=current_user.id,
-           subject=f"client:{client.id}", detail={"logo": "removed"})
+    remove_client_logo(session=session, client=client, actor=request_actor())
     session.commit()
     flash(_("Logo of %(name)s removed.", name=client.name), "success")
     return redirect(url_for("admin.client_settings", client_id=client.id), code=303)
@@ -241,13 +235,12 @@ def new_job():
                 promise_days=_promise_days(form.get("promise_days", "")),
                 stages=_specs(stage_rows),
                 auto_notice_days=_auto_notice_days(form.get("auto_notice_days", "")),
+                actor=request_actor(),
             )
         except InputError as error:
             session.rollback()
             errors[error.field] = error_text(error.message)
         else:
-            record(session=session, action="job.created", actor_id=current_user.id,
-                   subject=f"job:{job.id}")
             session.commit()
             flash(_("Job %(title)s added.", title=job.title), "success")
             return redirect(url_for("desk.new_application", job=job.id), code=303)

@@ -42,7 +42,7 @@ from portal.models import ApiScope, ApiToken, Application, Client, Job, Recruite
 from portal.services import InputError, NotFound
 from portal.services.api_tokens import authenticate
 from portal.services.applications import create_application
-from portal.services.audit import record
+from portal.services.audit import Actor
 from portal.services.updates import post_no_news_update, post_update
 from portal.web.extensions import csrf, limiter
 
@@ -382,11 +382,10 @@ def create_application_view():
         try:
             application = create_application(
                 session=session, job_id=data.job_id, name=data.name, email=data.email,
-                language=data.language, stage_key=data.stage,
+                language=data.language, stage_key=data.stage, actor=_actor(),
             )
         except (InputError, NotFound) as error:
             raise _input_problem(error) from None
-        _audit(session, "application.created", application.id)
         location = url_for("api.get_application", application_id=application.id)
         return _json(_application(application, _stage_key(application.stage_id)), 201,
                      {"Location": location})
@@ -394,13 +393,11 @@ def create_application_view():
     return idempotency.run_post(session=session, token=current_token(), work=work)
 
 
-def _audit(session, action: str, application_id: int, **detail) -> None:
-    """Record an API write in the audit trail, the token standing in for the actor."""
+def _actor() -> Actor:
+    """The request's token as the audit trail's actor (its creator stands behind it)."""
     token = current_token()
-    record(session=session, action=action, application_id=application_id,
-           actor_id=token.created_by if token else None,
-           actor_label=f"API token {token.id}: {token.name}"[:254] if token else None,
-           detail={"via": "api", **{k: v for k, v in detail.items() if v is not None}})
+    return Actor.api_token(token_id=token.id, name=token.name, created_by=token.created_by,
+                           address=request.remote_addr)
 
 
 def _input_problem(error: InputError | NotFound) -> ApiError:
@@ -454,18 +451,17 @@ def post_update_view(application_id: int):
                     )
                 update = post_no_news_update(
                     session=session, application=application, author=author,
-                    promised_by=data.promised_by,
+                    promised_by=data.promised_by, actor=_actor(),
                 )
             else:
                 update = post_update(
                     session=session, application=application, author=author,
                     stage_key=data.stage, public_note=data.public_note,
                     internal_note=data.internal_note, promised_by=data.promised_by,
+                    actor=_actor(),
                 )
         except (InputError, NotFound) as error:
             raise _input_problem(error) from None
-        _audit(session, "application.no_news" if data.no_news else "application.update",
-               application.id, stage=data.stage)
         return _json(_update(update, _stage_key(update.stage_id)), 201)
 
     return idempotency.run_post(session=session, token=current_token(), work=work)

@@ -37,6 +37,7 @@ from portal.services.recruiters import (
     normalise_email,
     set_recruiter_language,
 )
+from portal.web.actor import recruiter_actor, request_actor, visitor_actor
 from portal.web.extensions import limiter
 from portal.web.i18n import error_text
 
@@ -145,7 +146,8 @@ def _seconds_to_reset() -> int | None:
 def _too_many_attempts(error):
     """A clear answer instead of a bare 429: how long to wait, and that the account is safe."""
     session = get_session()
-    record(session=session, action="login.throttled", actor_label=_typed_account() or None,
+    record(session=session, action="login.throttled",
+           actor=visitor_actor(_typed_account() or None),
            detail={"limit": str(getattr(error, "description", ""))[:80]})
     session.commit()
     retry = _seconds_to_reset()
@@ -172,12 +174,13 @@ def login():
             session=session, email=email, password=request.form.get("password", "")[:1024]
         )
         if recruiter is not None:
-            record(session=session, action="login", actor_id=recruiter.id)
+            record(session=session, action="login", actor=recruiter_actor(recruiter.id))
             session.commit()
             login_user(DeskUser(recruiter))
             return redirect(next_url or url_for("desk.index"), code=303)
         session.rollback()
-        record(session=session, action="login.failed", actor_label=_typed_account() or None)
+        record(session=session, action="login.failed",
+               actor=visitor_actor(_typed_account() or None))
         session.commit()
         error = _("That email and password do not match a recruiter login.")
     status = 401 if error else 200
@@ -192,7 +195,7 @@ def logout():
     recruiter = session.get(Recruiter, current_user.id)
     if recruiter is not None:
         recruiter.session_version += 1
-        record(session=session, action="logout", actor_id=recruiter.id)
+        record(session=session, action="logout", actor=recruiter_actor(recruiter.id))
         session.commit()
     logout_user()
     return redirect(url_for("auth.login"), code=303)
@@ -212,13 +215,12 @@ def password():
                 current=request.form.get("current_password", "")[:1024],
                 new=request.form.get("password", "")[:2048],
                 confirm=request.form.get("confirm_password", "")[:2048],
+                actor=request_actor(),
             )
         except InputError as error:
             session.rollback()
             errors[error.field] = error_text(error.message)
         else:
-            record(session=session, action="password.changed", actor_id=recruiter.id,
-                   subject=f"recruiter:{recruiter.id}")
             session.commit()
             # The bumped session version voided this cookie too: sign in again with the new one.
             login_user(DeskUser(recruiter))

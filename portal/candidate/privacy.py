@@ -11,27 +11,29 @@ authorises, ``Origin`` / ``Sec-Fetch-Site`` refuse other sites' forms.
 import json
 
 from flask import Blueprint, Response, current_app, g, render_template, request
-from flask_babel import force_locale
-from flask_babel import gettext as _
 
 from portal.candidate.actions import _application, _refuse_cross_site
 from portal.candidate.status import PRIVATE_HEADERS, not_found_response
 from portal.core.db import get_session
-from portal.core.tokens import LinkExpired, LinkInvalid, make_erasure_token, read_erasure_token
-from portal.mail.notifications import mail_domain, render_pair
+from portal.core.tokens import LinkExpired, LinkInvalid, read_erasure_token
 from portal.models import Application, Client, Job
-from portal.services.audit import record
-from portal.services.outbox import enqueue_email
-from portal.services.privacy import anonymise_application, export_application
+from portal.services.audit import Actor
+from portal.services.privacy import (
+    anonymise_application,
+    export_application,
+    send_erasure_confirmation,
+)
+from portal.web.actor import candidate_actor
 from portal.web.extensions import csrf, limiter
 
 bp = Blueprint("privacy", __name__)
 csrf.exempt(bp)  # cookieless: the signed token plus the Origin check, as for candidate actions
 
 
-def export_response(session, application: Application) -> Response:
-    """The export as a JSON download that no cache keeps."""
-    data = export_application(session=session, application=application)
+def export_response(session, application: Application, *, actor: Actor) -> Response:
+    """The export as a JSON download that no cache keeps (audited, committed)."""
+    data = export_application(session=session, application=application, actor=actor)
+    session.commit()
     body = json.dumps(data, ensure_ascii=False, indent=2)
     response = Response(body, mimetype="application/json")
     response.headers.update(PRIVATE_HEADERS)
@@ -45,11 +47,7 @@ def export_response(session, application: Application) -> Response:
 def my_data(token: str):
     """Everything held about this application, as a JSON file (GDPR art. 15 and 20)."""
     application = _application(token)
-    session = get_session()
-    record(session=session, action="gdpr.export", application_id=application.id,
-           detail={"by": "candidate"})
-    session.commit()
-    return export_response(session, application)
+    return export_response(get_session(), application, actor=candidate_actor())
 
 
 def _erasure_limit() -> str:
@@ -75,10 +73,8 @@ def request_erasure(token: str):
     if request.method == "POST":
         _refuse_cross_site()
         session = get_session()
-        queue_erasure_confirmation(session=session, application=application, job=job,
-                                   client=client)
-        record(session=session, action="gdpr.erasure_requested", application_id=application.id,
-               detail={"by": "candidate"})
+        send_erasure_confirmation(session=session, application=application,
+                                  actor=candidate_actor())
         session.commit()
         sent = True
     body = render_template(
@@ -86,28 +82,6 @@ def request_erasure(token: str):
         hours=current_app.config["ERASURE_LINK_HOURS"],
     )
     return body, 200, PRIVATE_HEADERS
-
-
-def queue_erasure_confirmation(*, session, application: Application, job: Job, client: Client):
-    """The email with the confirmation link, in the candidate's language; sent even when they
-    stopped the update emails, since they asked for this one."""
-    url = f"{current_app.config['BASE_URL']}/erase/" + make_erasure_token(
-        application.id, application.token_version
-    )
-    hours = current_app.config["ERASURE_LINK_HOURS"]
-    with force_locale(application.language):
-        subject = _("Confirm the erasure of your data: %(job)s at %(client)s",
-                    job=job.title, client=client.name)
-        text, html = render_pair(
-            "erasure_confirmation", language=application.language, subject=subject,
-            first_name=(application.name.split() or [""])[0], job_title=job.title,
-            client_name=client.name, erasure_url=url, hours=hours,
-        )
-    return enqueue_email(
-        session=session, purpose="erasure_confirmation", to_address=application.email,
-        subject=subject, body_text=text, body_html=html, domain=mail_domain(),
-        application_id=application.id, headers={"Auto-Submitted": "auto-generated"},
-    )
 
 
 @bp.route("/erase/<path:token>", methods=["GET", "POST"])
@@ -132,9 +106,8 @@ def confirm_erasure(token: str):
     job, client = _names(application)
     if request.method == "POST":
         _refuse_cross_site()
-        anonymise_application(session=session, application_id=application.id)
-        record(session=session, action="gdpr.erasure", application_id=claim.application_id,
-               detail={"by": "candidate"})
+        anonymise_application(session=session, application_id=application.id,
+                              actor=candidate_actor())
         session.commit()
         return _erasure_page("done", 200, client=client)
     return _erasure_page("confirm", 200, token=token, job=job, client=client)

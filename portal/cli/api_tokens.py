@@ -6,6 +6,7 @@ from flask.cli import AppGroup
 from portal.cli.common import cli_errors, parse_id
 from portal.core.db import get_session
 from portal.services.api_tokens import create_token, list_tokens, revoke_token
+from portal.services.audit import Actor
 
 api_tokens_group = AppGroup("api-tokens", help="Create, list and revoke API tokens.")
 
@@ -18,7 +19,7 @@ api_tokens_group = AppGroup("api-tokens", help="Create, list and revoke API toke
 def create_command(name: str, scope: str) -> None:
     """Create a token named NAME; it is shown this once, as the last line."""
     session = get_session()
-    new = create_token(session=session, name=name, scope=scope)
+    new = create_token(session=session, name=name, scope=scope, actor=Actor.cli())
     session.commit()
     click.echo(f"API token {new.token.id} created: {new.token.name} ({new.token.scope}).")
     click.echo("Store it now; it cannot be shown again:")
@@ -46,6 +47,6 @@ def list_command() -> None:
 def revoke_command(token_id: int) -> None:
     """Revoke token TOKEN_ID: requests with it fail from now on."""
     session = get_session()
-    token = revoke_token(session=session, token_id=token_id)
+    token = revoke_token(session=session, token_id=token_id, actor=Actor.cli())
     session.commit()
     click.echo(f"API token {token.id} ({token.name}) revoked.")

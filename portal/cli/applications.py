@@ -11,7 +11,7 @@ from portal.core.db import get_session
 from portal.core.tokens import status_url_for
 from portal.models import Job, Recruiter
 from portal.services.applications import create_application, get_application, revoke_link
-from portal.services.audit import record
+from portal.services.audit import Actor
 from portal.services.updates import post_no_news_update, post_update
 
 
@@ -36,7 +36,7 @@ def add_application(
     session = get_session()
     application = create_application(
         session=session, job_id=job_id, name=name, email=email, language=language,
-        stage_key=stage_key,
+        stage_key=stage_key, actor=Actor.cli(),
     )
     session.commit()
     click.echo(f"Application {application.id} created for {application.name}")
@@ -73,12 +73,13 @@ def add_update(
         if stage_key or note or internal:
             raise click.UsageError("--no-news cannot be combined with --stage, --note, --internal")
         update = post_no_news_update(
-            session=session, application=application, author=author, promised_by=promise
+            session=session, application=application, author=author, promised_by=promise,
+            actor=Actor.cli(),
         )
     else:
         update = post_update(
             session=session, application=application, author=author, stage_key=stage_key,
-            public_note=note, internal_note=internal, promised_by=promise,
+            public_note=note, internal_note=internal, promised_by=promise, actor=Actor.cli(),
         )
     session.commit()
     promised = application.promised_by or "none (closed)"
@@ -107,9 +108,7 @@ def link(application_id: int, revoke: bool) -> None:
     session = get_session()
     application = get_application(session=session, application_id=application_id)
     if revoke:
-        version = revoke_link(session=session, application=application)
-        record(session=session, action="link.revoked", application_id=application.id,
-               detail={"token_version": version, "by": "cli"})
+        revoke_link(session=session, application=application, actor=Actor.cli())
         session.commit()
         click.echo("Earlier links revoked.")
     click.echo(status_url_for(application.id, application.token_version))

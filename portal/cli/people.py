@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from portal.cli.common import cli_errors, parse_language
 from portal.core.db import get_session
+from portal.services.audit import Actor
 from portal.services.recruiters import create_recruiter
 
 
@@ -34,7 +35,7 @@ def add_recruiter(email: str, name: str, admin: bool, language: str) -> None:
     session = get_session()
     recruiter = create_recruiter(
         session=session, email=email, name=name, password=_read_password(), admin=admin,
-        language=language,
+        language=language, actor=Actor.cli(),
     )
     session.commit()
     click.echo(f"Recruiter {recruiter.id} added: {recruiter.email} ({recruiter.role})")

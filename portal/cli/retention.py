@@ -8,7 +8,7 @@ from portal.api.idempotency import purge_expired
 from portal.cli.common import cli_errors
 from portal.core import clock
 from portal.core.db import get_session
-from portal.services.audit import record
+from portal.services.audit import Actor
 from portal.services.privacy import RETENTION_BATCH, run_retention
 
 
@@ -32,13 +32,11 @@ def run_command(days: int | None, dry_run: bool, batch_size: int) -> None:
     """
     session = get_session()
     days = days or current_app.config["RETENTION_DAYS"]
+    # Stored API answers (which may name a candidate) are kept for a day only.
+    purged = None if dry_run else purge_expired(session=session)
     result = run_retention(session=session, days=days, today=clock.today(), dry_run=dry_run,
-                           batch_size=batch_size)
+                           batch_size=batch_size, actor=Actor.cli(),
+                           audit_detail={"idempotency_records_removed": purged})
     if not dry_run:
-        # Stored API answers (which may name a candidate) are kept for a day only.
-        purged = purge_expired(session=session)
-        record(session=session, action="retention.run",
-               detail={"count": result.count, "cutoff": result.cutoff.isoformat(),
-                       "idempotency_records_removed": purged, "by": "cli"})
         session.commit()
     click.echo(result.summary())

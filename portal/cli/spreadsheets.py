@@ -8,8 +8,8 @@ from flask.cli import with_appcontext
 
 from portal.cli.common import cli_errors, parse_id
 from portal.core.db import get_session
-from portal.services.audit import record
-from portal.services.csv_export import DELIMITERS, csv_chunks, export_rows
+from portal.services.audit import Actor
+from portal.services.csv_export import DELIMITERS, csv_chunks, export_rows, record_export
 from portal.services.csv_import import ImportFileError, describe_problems, import_csv
 from portal.services.desk import STATUSES, DeskFilter
 
@@ -38,14 +38,9 @@ def import_applications(file: Path, job_id: int, dry_run: bool) -> None:
     with binary:
         try:
             report = import_csv(session=session, binary=binary, job_id=job_id, dry_run=dry_run,
-                                progress=progress)
+                                actor=Actor.cli(), progress=progress)
         except ImportFileError as error:
             raise click.ClickException(error.message) from None
-    if not dry_run:
-        record(session=session, action="applications.imported", actor_label="command line",
-               subject=f"job:{job_id}",
-               detail={"imported": report.imported, "skipped": report.skipped_rows})
-        session.commit()
     for notice in report.notices:
         click.echo(f"Note: {notice}")
     if report.ignored_columns:
@@ -87,11 +82,8 @@ def export_applications(
     session = get_session()
     desk_filter = DeskFilter(client_id=client_id, job_id=job_id, stage_key=stage_key,
                              status=status)
-    record(session=session, action="applications.exported", actor_label="command line",
-           detail={"filter": {k: v for k, v in vars(desk_filter).items()
-                              if v and k != "query"},  # a search may be a name
-                   "searched": bool(desk_filter.query),
-                   "links": with_links})
+    record_export(session=session, desk_filter=desk_filter, with_links=with_links,
+                  actor=Actor.cli())
     session.commit()
     written = [0]
 

@@ -19,7 +19,6 @@ from portal.core.db import get_session
 from portal.models import Client, Job, Recruiter, Stage
 from portal.services import InputError
 from portal.services.applications import default_promise
-from portal.services.audit import record
 from portal.services.bulk import (
     MAX_BULK,
     BulkAction,
@@ -37,7 +36,9 @@ from portal.services.desk import (
     stage_keys_in_use,
 )
 from portal.services.updates import no_news_note
+from portal.web.actor import request_actor
 from portal.web.extensions import htmx
+from portal.web.i18n import error_text
 from portal.web.ids import parse_id
 
 bp = Blueprint("desk_bulk", __name__, url_prefix="/admin/bulk")
@@ -160,7 +161,7 @@ def preview():
         if not plan.targets:
             errors["selection"] = _("None of the selected applications can get this update.")
     except InputError as error:
-        errors[error.field] = error.message
+        errors[error.field] = error_text(error.message)
     valid = plan is not None and bulk is not None and not errors
     context = {
         "desk_filter": desk_filter, "filter_args": filter_args(desk_filter), "form": form,
@@ -215,10 +216,11 @@ def apply():
         bulk = _bulk_request()
         if not ids:
             raise InputError("selection", _("Select at least one application."))
-        result = apply_bulk(session=session, ids=ids, request=bulk, author=author)
+        result = apply_bulk(session=session, ids=ids, request=bulk, author=author,
+                            actor=request_actor())
     except InputError as error:
         session.rollback()
-        message = error.message
+        message = error_text(error.message)
         if htmx:
             return _render(
                 "desk/_bulk_preview.html", desk_filter=desk_filter,
@@ -231,16 +233,11 @@ def apply():
     except Exception:
         session.rollback()
         raise
-    skipped_ids = {s.application.id for s in result.skipped}
-    record(session=session, action="application.bulk_update", actor_id=current_user.id,
-           detail={"action": bulk.action, "stage": bulk.stage_key, "updated": result.updated,
-                   "emailed": result.emailed,
-                   "application_ids": [i for i in ids if i not in skipped_ids]})
     session.commit()
     summary = _summary(result)
     skipped_lines = [
         _("%(name)s (%(email)s): %(reason)s", name=s.application.name,
-          email=s.application.email, reason=s.reason)
+          email=s.application.email, reason=error_text(s.reason))
         for s in result.skipped[:RESULT_SKIPS]
     ]
     more = len(result.skipped) - RESULT_SKIPS

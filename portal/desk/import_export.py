@@ -22,11 +22,12 @@ from portal.core.db import get_engine, get_session
 from portal.desk.views import _desk_filter
 from portal.models import Recruiter
 from portal.services import NotFound
-from portal.services.audit import record
 from portal.services.catalog import list_jobs
-from portal.services.csv_export import DELIMITERS, csv_chunks, export_rows
+from portal.services.csv_export import DELIMITERS, csv_chunks, export_rows, record_export
 from portal.services.csv_import import ImportFileError, describe_problems, import_csv
+from portal.web.actor import request_actor
 from portal.web.extensions import csrf
+from portal.web.i18n import error_text
 from portal.web.ids import parse_id
 
 bp = Blueprint("csv_views", __name__, url_prefix="/admin/applications")
@@ -91,7 +92,8 @@ def import_page():
                 report = None
         if errors and status == 200:
             status = 422
-    problems = list(describe_problems(report.problems[:PROBLEMS_SHOWN])) if report else []
+    shown = report.problems[:PROBLEMS_SHOWN] if report else []
+    problems = [error_text(line) for line in describe_problems(shown)]
     return render_template(
         "desk/import.html", jobs=list_jobs(session=session), form=form, errors=errors,
         report=report, problems=problems, problems_shown=PROBLEMS_SHOWN,
@@ -103,6 +105,7 @@ def _run_import(stream, job_id: int, dry_run: bool, max_rows: int):
     """The report, or (field, message) when the file or the job cannot be used."""
     session = get_session()
     author = session.get(Recruiter, current_user.id)
+    actor = request_actor()
     try:
         check = import_csv(session=session, binary=stream, job_id=job_id, dry_run=True)
         if check.rows > max_rows:
@@ -111,25 +114,23 @@ def _run_import(stream, job_id: int, dry_run: bool, max_rows: int):
             return check, None
         stream.seek(0)
         report = import_csv(session=session, binary=stream, job_id=job_id, dry_run=False,
-                            author=author)
-        record(session=session, action="applications.imported", actor_id=current_user.id,
-               subject=f"job:{job_id}",
-               detail={"imported": report.imported, "skipped": report.skipped_rows})
+                            author=author, actor=actor)
         session.commit()
         return report, None
     except ImportFileError as error:
-        return None, ("file", error.message)
+        return None, ("file", error_text(error.message))
     except NotFound:
         return None, ("job_id", _("That job does not exist (any more)."))
 
 
-def _stream(desk_filter, *, delimiter: str, with_links: bool) -> Iterator[str]:
+def _stream(desk_filter, *, delimiter: str, with_links: bool, language: str) -> Iterator[str]:
     """The CSV text, read through a session of its own: Flask tears the request down (and
     closes the request's session) when the view returns, before the server sends the body, so
     the stream owns its session and closes it, with its server-side cursor, when it ends or
     the client goes away."""
     with Session(get_engine()) as session:
-        rows = export_rows(session=session, desk_filter=desk_filter, with_links=with_links)
+        rows = export_rows(session=session, desk_filter=desk_filter, with_links=with_links,
+                           language=language)
         yield from csv_chunks(rows, delimiter=delimiter)
 
 
@@ -140,18 +141,15 @@ def export():
     delimiter = DELIMITERS.get(request.args.get("delimiter", ""), ";")
     with_links = request.args.get("links") == "1"
     session = get_session()
-    record(session=session, action="applications.exported", actor_id=current_user.id,
-           detail={"filter": {k: v for k, v in vars(desk_filter).items()
-                              if v and k != "query"},  # a search may be a name
-                   "searched": bool(desk_filter.query),
-                   "links": with_links})
+    record_export(session=session, desk_filter=desk_filter, with_links=with_links,
+                  actor=request_actor())
     session.commit()
-    # Settle the language now, while the request's session is open (the stream's rows are
-    # labelled in the recruiter's language).
-    get_locale()
+    # The column titles are in the recruiter's language.
+    language = str(get_locale())
     filename = f"applications-{clock.today().isoformat()}.csv"
     return Response(
-        stream_with_context(_stream(desk_filter, delimiter=delimiter, with_links=with_links)),
+        stream_with_context(_stream(desk_filter, delimiter=delimiter, with_links=with_links,
+                                    language=language)),
         mimetype="text/csv",
         headers={
             "Content-Type": "text/csv; charset=utf-8",

@@ -20,7 +20,7 @@ from portal.core import clock
 from portal.core.db import get_session
 from portal.core.tokens import status_url_for
 from portal.desk.bulk import bulk_context
-from portal.mail.notifications import mail_domain
+from portal.mail.compose import mail_domain
 from portal.models import Application, OutboxMessage, Recruiter
 from portal.services import N_, InputError, NotFound
 from portal.services.applications import (
@@ -30,7 +30,6 @@ from portal.services.applications import (
     get_application,
     revoke_link,
 )
-from portal.services.audit import record
 from portal.services.catalog import job_stages, list_clients, list_jobs
 from portal.services.desk import (
     STATUSES,
@@ -41,6 +40,7 @@ from portal.services.desk import (
 )
 from portal.services.outbox import messages_for_application, resend
 from portal.services.updates import application_timeline, post_no_news_update, post_update
+from portal.web.actor import request_actor
 from portal.web.extensions import htmx
 from portal.web.i18n import error_text
 from portal.web.ids import parse_id
@@ -49,11 +49,6 @@ bp = Blueprint("desk", __name__, url_prefix="/admin")
 
 
 signed_in_only(bp)
-
-
-def _audit(session, action: str, application: Application, detail: dict | None = None) -> None:
-    record(session=session, action=action, actor_id=current_user.id,
-           application_id=application.id, detail=detail)
 
 
 def _int_arg(name: str) -> int | None:
@@ -179,10 +174,9 @@ def post_application_update(application_id: int):
     application = _load(application_id)
     session = get_session()
     author = session.get(Recruiter, current_user.id)
-    stage_before = application.stage_id
     try:
         post_update(
-            session=session, application=application, author=author,
+            session=session, application=application, author=author, actor=request_actor(),
             stage_key=request.form.get("stage") or None,
             public_note=request.form.get("public_note"),
             internal_note=request.form.get("internal_note"),
@@ -191,13 +185,6 @@ def post_application_update(application_id: int):
     except InputError as error:
         session.rollback()
         return _failed(application, error)
-    _audit(session, "application.update", application, detail={
-        "public_note": bool((request.form.get("public_note") or "").strip()),
-        "internal_note": bool((request.form.get("internal_note") or "").strip()),
-    })
-    if application.stage_id != stage_before:
-        _audit(session, "application.stage_change", application,
-               detail={"from_stage_id": stage_before, "to_stage_id": application.stage_id})
     session.commit()
     return _after_change(application, _("Update posted."))
 
@@ -210,13 +197,13 @@ def post_no_news(application_id: int):
     author = session.get(Recruiter, current_user.id)
     in_list = request.form.get("back") == "desk"
     try:
-        post_no_news_update(session=session, application=application, author=author)
+        post_no_news_update(session=session, application=application, author=author,
+                            actor=request_actor())
     except InputError as error:
         session.rollback()
         if in_list:
             abort(409, error_text(error.message))
         return _failed(application, error)
-    _audit(session, "application.no_news", application)
     session.commit()
     return _after_change(application, _("“No news yet” sent."), row=in_list)
 
@@ -229,8 +216,7 @@ def resend_email(application_id: int, message_id: int):
     message = session.get(OutboxMessage, message_id)
     if message is None or message.application_id != application.id:
         abort(404)
-    resend(session=session, message=message, domain=mail_domain())
-    _audit(session, "application.email_resent", application, detail={"message": message.id})
+    resend(session=session, message=message, domain=mail_domain(), actor=request_actor())
     session.commit()
     return _after_change(
         application, _("“%(subject)s” queued to be sent again.", subject=message.subject)
@@ -242,8 +228,7 @@ def revoke_application_link(application_id: int):
     """Revoke the current status link and make a new one."""
     application = _load(application_id)
     session = get_session()
-    version = revoke_link(session=session, application=application)
-    _audit(session, "link.revoked", application, detail={"token_version": version})
+    revoke_link(session=session, application=application, actor=request_actor())
     session.commit()
     return _after_change(
         application, _("Old link revoked. The new link is below; send it on.")
@@ -264,13 +249,13 @@ def new_application():
                 session=session, job_id=_int_arg("job_id") or 0,
                 name=form.get("name", ""), email=form.get("email", ""),
                 language=form.get("language") or None, author_id=current_user.id,
+                actor=request_actor(),
             )
         except (InputError, NotFound) as error:
             session.rollback()
             field = getattr(error, "field", "job_id")
             errors[field] = error_text(getattr(error, "message", str(error)))
         else:
-            _audit(session, "application.created", application)
             session.commit()
             flash(_("Application added for %(name)s.", name=application.name), "success")
             return redirect(

@@ -19,10 +19,10 @@ from portal.core import clock
 from portal.core.db import get_session
 from portal.core.origins import normalise_origin
 from portal.core.tokens import LinkExpired, LinkInvalid, read_status_token
-from portal.embed.lookup import send_status_links
 from portal.models import LANGUAGES, Client
 from portal.services import InputError
 from portal.services.badge import WINDOW_DAYS, BadgeCache, compute_badge
+from portal.services.lookup import send_status_links
 from portal.services.recruiters import normalise_email
 from portal.services.status import etag_for, expired_link_contact, load_status
 from portal.web.extensions import csrf, htmx, limiter

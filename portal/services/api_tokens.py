@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from portal.core.clock import now
 from portal.models import ApiScope, ApiToken
 from portal.services import InputError, NotFound
+from portal.services.audit import Actor, record_by
 
 TOKEN_PREFIX = "ptk_"  # noqa: S105 - a label, not a secret
 DISPLAY_PREFIX_LENGTH = 12
@@ -39,9 +40,11 @@ def hash_secret(secret: str) -> str:
 
 
 def create_token(
-    *, session: Session, name: str, scope: str, created_by: int | None = None
+    *, session: Session, name: str, scope: str, created_by: int | None = None,
+    actor: Actor | None = None,
 ) -> NewToken:
-    """Make a token; the caller shows ``secret`` once and commits."""
+    """Make a token; the caller shows ``secret`` once and commits (audited as
+    ``api_token.created`` by ``actor``)."""
     name = (name or "").strip()
     if not name:
         raise InputError("name", "give the token a name, e.g. the system that will use it")
@@ -56,6 +59,8 @@ def create_token(
     )
     session.add(token)
     session.flush()
+    record_by(actor, session=session, action="api_token.created",
+              subject=f"api_token:{token.id}", detail={"scope": token.scope})
     return NewToken(token, secret)
 
 
@@ -68,8 +73,9 @@ def list_tokens(*, session: Session) -> list[ApiToken]:
     )
 
 
-def revoke_token(*, session: Session, token_id: int) -> ApiToken:
-    """Stop a token from working (immediately; it stays listed)."""
+def revoke_token(*, session: Session, token_id: int, actor: Actor | None = None) -> ApiToken:
+    """Stop a token from working (immediately; it stays listed); audited as
+    ``api_token.revoked`` by ``actor``."""
     token = session.get(ApiToken, token_id)
     if token is None:
         raise NotFound(f"no API token with id {token_id}")
@@ -77,6 +83,7 @@ def revoke_token(*, session: Session, token_id: int) -> ApiToken:
         token.revoked_at = now()
         session.add(token)
         session.flush()
+    record_by(actor, session=session, action="api_token.revoked", subject=f"api_token:{token.id}")
     return token
 
 

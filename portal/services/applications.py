@@ -6,9 +6,10 @@ from sqlmodel import Session, func, select
 
 from portal.core.business_days import add_business_days
 from portal.core.clock import local_date, now, today
-from portal.mail.notifications import queue_acknowledgement
+from portal.mail.candidate import queue_acknowledgement
 from portal.models import LANGUAGES, Application, Client, Job, Recruiter, Stage, Update, UpdateKind
 from portal.services import N_, InputError, NotFound
+from portal.services.audit import Actor, record_by
 from portal.services.catalog import get_job, job_stages
 from portal.services.recruiters import normalise_email
 from portal.services.webhooks import emit_application_created
@@ -21,10 +22,12 @@ def default_promise(*, job: Job, client: Client, start: date | None = None) -> d
 
 def create_application(
     *, session: Session, job_id: int, name: str, email: str, language: str | None = None,
-    stage_key: str | None = None, author_id: int | None = None, at: datetime | None = None,
-    notify: bool = True, check_duplicate: bool = True,
+    actor: Actor | None = None, stage_key: str | None = None, author_id: int | None = None,
+    at: datetime | None = None, notify: bool = True, check_duplicate: bool = True,
 ) -> Application:
     """Register a candidate for a job; the first timeline entry says the application arrived.
+
+    Audited as ``application.created`` by ``actor`` (None: not audited, for seed data).
 
     The candidate's acknowledgement email is queued in the same transaction (``notify``), and
     so is the ``application.created`` webhook event. ``check_duplicate=False`` is for callers
@@ -90,6 +93,8 @@ def create_application(
             owner=owner,
         )
     emit_application_created(session=session, application=application)
+    record_by(actor, session=session, action="application.created",
+              application_id=application.id)
     return application
 
 
@@ -101,12 +106,16 @@ def get_application(*, session: Session, application_id: int) -> Application:
     return application
 
 
-def revoke_link(*, session: Session, application: Application) -> int:
-    """Invalidate every link sent so far; returns the new token version."""
+def revoke_link(*, session: Session, application: Application,
+                actor: Actor | None = None) -> int:
+    """Invalidate every link sent so far; returns the new token version (audited as
+    ``link.revoked``)."""
     application.token_version += 1
     application.updated_at = now()
     session.add(application)
     session.flush()
+    record_by(actor, session=session, action="link.revoked", application_id=application.id,
+              detail={"token_version": application.token_version})
     return application.token_version
 
 

@@ -1,17 +1,19 @@
-"""The audit trail: ``record(...)`` one row per recruiter action; browse with keyset pages.
+"""The audit trail: ``record(...)`` one row per action; browse with keyset pages.
 
 Append-only by construction: this module inserts and reads, nothing in the app updates or
 deletes an ``AuditEvent`` (a test checks that no code path does). Callers record inside the
 transaction of the action itself, so an action and its audit row commit (or roll back)
 together::
 
-    from portal.services.audit import record
-    record(session=session, action="application.update", actor_id=user.id,
+    from portal.services.audit import Actor, record
+    record(session=session, action="application.update", actor=actor,
            application_id=application.id, detail={"stage": "interview"})
     session.commit()
 
-``ip_address`` defaults to the current request's client address when called inside a request
-(``request.remote_addr``; put the portal behind a proxy with ProxyFix so that is the client).
+The service functions that change something take ``actor`` (an ``Actor``) and record the event
+themselves, so the desk, the bulk and CSV paths, the API and the command line write the same
+event. No Flask here: the web layer builds the actor of a request (``portal.web.actor``), the
+API one for its token, the CLI ``Actor.cli()``, workers and cron ``Actor.system()``.
 ``detail`` must hold no personal data of candidates: ids, stage keys, counts, field names.
 """
 
@@ -19,8 +21,8 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Literal
 
-from flask import has_request_context, request
 from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
@@ -43,36 +45,104 @@ ACTIONS = (
 )
 
 
-def client_address() -> str | None:
-    """The request's client address, when there is a request."""
-    return request.remote_addr if has_request_context() else None
+ActorKind = Literal["recruiter", "api_token", "cli", "system", "candidate", "visitor"]
+
+# What the command line calls itself in ``actor_label`` (the audit page shows it).
+CLI_LABEL = "command line"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: stored as the event's ``actor_id``, ``actor_label`` and ``ip_address``.
+
+    ``kind``: "recruiter" (signed in), "api_token" (``id`` is the token's creator), "cli",
+    "system" (workers, cron), "candidate" (from their status link) or "visitor" (not signed
+    in, e.g. a failed login; ``label`` is the account they typed). ``address``: the client's
+    network address, when there is one.
+    """
+
+    kind: ActorKind
+    id: int | None = None
+    address: str | None = None
+    label: str | None = None
+
+    @classmethod
+    def recruiter(cls, recruiter_id: int, *, address: str | None = None) -> "Actor":
+        return cls("recruiter", id=recruiter_id, address=address)
+
+    @classmethod
+    def api_token(cls, *, token_id: int, name: str, created_by: int | None,
+                  address: str | None = None) -> "Actor":
+        return cls("api_token", id=created_by, address=address,
+                   label=f"API token {token_id}: {name}")
+
+    @classmethod
+    def cli(cls) -> "Actor":
+        return cls("cli", label=CLI_LABEL)
+
+    @classmethod
+    def system(cls) -> "Actor":
+        return cls("system")
+
+    @classmethod
+    def candidate(cls, *, address: str | None = None) -> "Actor":
+        return cls("candidate", address=address)
+
+    @classmethod
+    def visitor(cls, *, address: str | None = None, label: str | None = None) -> "Actor":
+        return cls("visitor", address=address, label=label)
+
+    def marks(self) -> dict:
+        """The detail keys that say which path acted (kept as the trail has always shown)."""
+        return _MARKS.get(self.kind, {})
+
+
+_MARKS = {"api_token": {"via": "api"}, "cli": {"by": "cli"}, "candidate": {"by": "candidate"}}
 
 
 def record(
-    *, session: Session, action: str, actor_id: int | None = None,
+    *, session: Session, action: str, actor: Actor | None = None, actor_id: int | None = None,
     application_id: int | None = None, subject: str | None = None,
     detail: dict | None = None, actor_label: str | None = None,
-    ip_address: str | None = None, at: datetime | None = None,
+    ip_address: str | None = None, at: datetime | None = None, flush: bool = True,
 ) -> AuditEvent:
     """Append one event to the audit trail in the caller's transaction (the caller commits).
 
-    ``action``: a short dotted name (see ``ACTIONS``). ``actor_id``: the recruiter, or None for
-    the candidate / the system. ``application_id``: the application concerned, if any;
-    ``subject``: another thing concerned ("recruiter:3", "client:7"). ``detail``: small JSON
-    without candidates' personal data. ``actor_label``: who claimed to act when no recruiter
-    matched (a failed login's email). ``ip_address``: defaults to the request's address.
+    ``action``: a short dotted name (see ``ACTIONS``). ``actor``: who acted (an ``Actor``;
+    its path's marks, e.g. ``{"via": "api"}``, go first into ``detail``); ``actor_id``,
+    ``actor_label`` and ``ip_address`` set the stored fields directly instead (imports,
+    tests). ``application_id``: the application concerned, if any; ``subject``: another thing
+    concerned ("recruiter:3", "client:7"). ``detail``: small JSON without candidates' personal
+    data. ``flush=False`` leaves the insert to the session's next flush (batched with others).
     """
+    if actor is not None:
+        actor_id = actor.id if actor_id is None else actor_id
+        actor_label = actor_label or actor.label
+        ip_address = ip_address or actor.address
+        detail = {**actor.marks(), **(detail or {})}
     event = AuditEvent(
         created_at=at or now(), action=action[:40], actor_id=actor_id,
         actor_label=(actor_label or None) and actor_label[:254],
-        ip_address=(ip_address or client_address() or None),
+        ip_address=(ip_address or None) and ip_address[:64],
         application_id=application_id, subject=subject and subject[:80], detail=detail or {},
     )
-    if event.ip_address:
-        event.ip_address = event.ip_address[:64]
     session.add(event)
-    session.flush()
+    if flush:
+        session.flush()
     return event
+
+
+def record_by(
+    actor: Actor | None, *, session: Session, action: str, application_id: int | None = None,
+    subject: str | None = None, detail: dict | None = None,
+) -> AuditEvent | None:
+    """``record`` for the service functions. Their ``actor`` keyword is an ``Actor``, or None
+    (the default) where nobody acted on purpose: fixtures, seed and demo data, benchmarks.
+    ``tests/test_audit_cli.py`` checks that every other call in the portal passes one."""
+    if actor is None:
+        return None
+    return record(session=session, action=action, actor=actor, application_id=application_id,
+                  subject=subject, detail=detail, flush=False)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from portal.core.clock import now
 from portal.core.origins import LOOPBACK_HOSTS, normalise_origin
 from portal.models import Client
 from portal.services import N_, InputError, Message
+from portal.services.audit import Actor, record_by
 from portal.services.catalog import clean_client_name, clean_country, clean_language
 
 MIN_CONTRAST = 4.5
@@ -162,10 +163,12 @@ def _origin_of(url: str) -> str:
 def update_client_settings(
     *, session: Session, client: Client, name: str, accent_color: str, privacy_url: str,
     embed_origins_text: str, status_page_url: str, default_language: str, country: str,
+    actor: Actor | None = None,
 ) -> Client:
     """Check and store a client's settings; ClientSettingsError lists every field that is wrong.
 
-    Nothing is changed unless every field is right.
+    Nothing is changed unless every field is right. Audited as ``client.changed`` by ``actor``
+    (a logo sent with the settings is part of the same change).
     """
     errors: dict[str, str] = {}
     cleaned: dict[str, object] = {}
@@ -201,6 +204,7 @@ def update_client_settings(
     client.updated_at = now()
     session.add(client)
     session.flush()
+    record_by(actor, session=session, action="client.changed", subject=f"client:{client.id}")
     return client
 
 
@@ -316,12 +320,16 @@ def set_client_logo(*, session: Session, client: Client, data: bytes, filename: 
     return client
 
 
-def remove_client_logo(*, session: Session, client: Client) -> Client:
-    """Remove the client's logo (pages show the name instead)."""
+def remove_client_logo(
+    *, session: Session, client: Client, actor: Actor | None = None
+) -> Client:
+    """Remove the client's logo (pages show the name instead); audited as ``client.changed``."""
     client.logo = None
     client.logo_type = None
     client.updated_at = now()
     session.add(client)
     session.flush()
+    record_by(actor, session=session, action="client.changed", subject=f"client:{client.id}",
+              detail={"logo": "removed"})
     return client
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlmodel import Session
 
 from portal.core.clock import local_date, now, today
 from portal.models import Application, Client, Job, Recruiter, Stage
-from portal.services import InputError
+from portal.services import N_, InputError, Message
+from portal.services.audit import Actor, record_by
 from portal.services.desk import DeskFilter, _filtered, _ordered
 from portal.services.updates import MAX_NOTE_LENGTH, post_no_news_update, post_update
 
@@ -50,23 +50,23 @@ class BulkRequest:
     def validate(self, *, day: date | None = None) -> None:
         """InputError for a request that cannot be posted to anyone."""
         if self.action not in set(BulkAction):
-            raise InputError("action", _("Choose what to send."))
+            raise InputError("action", N_("Choose what to send."))
         if self.action == BulkAction.STAGE and not self.stage_key:
-            raise InputError("to_stage", _("Choose the stage to move the applications to."))
+            raise InputError("to_stage", N_("Choose the stage to move the applications to."))
         if self.action == BulkAction.NOTE and not (self.public_note or "").strip():
-            raise InputError("public_note", _("Write the note to the candidates."))
+            raise InputError("public_note", N_("Write the note to the candidates."))
         if self.action == BulkAction.PROMISE and self.promised_by is None:
-            raise InputError("promised_by", _("Choose the date of the next update."))
+            raise InputError("promised_by", N_("Choose the date of the next update."))
         for name in ("public_note", "internal_note"):
             text = (getattr(self, name) or "").strip()
             if len(text) > MAX_NOTE_LENGTH:
                 raise InputError(
-                    name, _("At most %(max)d characters (this one has %(count)d).",
-                            max=MAX_NOTE_LENGTH, count=len(text)),
+                    name, N_("At most %(max)d characters (this one has %(count)d)."),
+                    max=MAX_NOTE_LENGTH, count=len(text),
                 )
         if self.promised_by is not None and self.promised_by < (day or today()):
             raise InputError(
-                "promised_by", _("The next update cannot be promised for a past date.")
+                "promised_by", N_("The next update cannot be promised for a past date.")
             )
 
     @property
@@ -80,7 +80,7 @@ class BulkRequest:
 @dataclass(frozen=True)
 class Skipped:
     application: Application
-    reason: str
+    reason: Message  # English; a view shows it with ``error_text``
 
 
 @dataclass
@@ -171,7 +171,8 @@ def plan_bulk(*, session: Session, ids: Sequence[int], request: BulkRequest) -> 
     """
     if len(ids) > MAX_BULK:
         raise InputError(
-            "selection", _("At most %(max)d applications at once; narrow the filter.", max=MAX_BULK)
+            "selection", N_("At most %(max)d applications at once; narrow the filter."),
+            max=MAX_BULK,
         )
     selection = load_selection(session=session, ids=ids)
     plan = BulkPlan(missing=selection.missing, related=selection.related)
@@ -180,14 +181,15 @@ def plan_bulk(*, session: Session, ids: Sequence[int], request: BulkRequest) -> 
     for application in selection.applications:
         reason = None
         if not application.is_open and request.action != BulkAction.NOTE:
-            reason = _("closed; reopen it on its own page first")
+            reason = Message(N_("closed; reopen it on its own page first"))
         elif request.action == BulkAction.STAGE:
             target = stages.get(application.job_id, {}).get(request.stage_key)
             if target is None:
-                reason = _("its job has no stage “%(stage)s”", stage=request.stage_key)
+                reason = Message(N_("its job has no stage “%(stage)s”"), stage=request.stage_key)
             elif target.id == application.stage_id:
                 stage = current.get(application.stage_id)
-                reason = _("already at “%(stage)s”", stage=stage.label_in("en") if stage else "")
+                reason = Message(N_("already at “%(stage)s”"),
+                                 stage=stage.label_in("en") if stage else "")
         if reason:
             plan.skipped.append(Skipped(application, reason))
         else:
@@ -197,9 +199,12 @@ def plan_bulk(*, session: Session, ids: Sequence[int], request: BulkRequest) -> 
 
 def apply_bulk(
     *, session: Session, ids: Sequence[int], request: BulkRequest, author: Recruiter | None,
-    at: datetime | None = None,
+    actor: Actor | None = None, at: datetime | None = None,
 ) -> BulkResult:
     """Post the update to every eligible application, in the caller's transaction.
+
+    Audited by ``actor``: each application's own update events, and one
+    ``application.bulk_update`` naming the applications updated.
 
     Nothing is committed here: the caller commits once (all or nothing) or rolls back on any
     exception, so a failure half-way leaves no update and no email behind.
@@ -212,17 +217,22 @@ def apply_bulk(
         if request.action == BulkAction.NO_NEWS:
             post_no_news_update(
                 session=session, application=application, author=author,
-                promised_by=request.promised_by, at=moment,
+                promised_by=request.promised_by, at=moment, actor=actor,
             )
         else:
             post_update(
                 session=session, application=application, author=author,
                 stage_key=request.stage_key if request.action == BulkAction.STAGE else None,
                 public_note=request.public_note, internal_note=request.internal_note,
-                promised_by=request.promised_by, at=moment,
+                promised_by=request.promised_by, at=moment, actor=actor,
             )
         if request.emails_candidates and application.unsubscribed_at is None:
             emailed += 1
+    skipped_ids = {s.application.id for s in plan.skipped}
+    record_by(actor, session=session, action="application.bulk_update",
+              detail={"action": request.action, "stage": request.stage_key,
+                      "updated": len(plan.targets), "emailed": emailed,
+                      "application_ids": [i for i in ids if i not in skipped_ids]})
     return BulkResult(
         updated=len(plan.targets), emailed=emailed, skipped=plan.skipped, missing=plan.missing
     )

@@ -23,7 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from portal.core.clock import now
-from portal.mail.candidate_notices import queue_owner_notice, queue_withdrawal_confirmation
+from portal.mail.candidate import queue_withdrawal_confirmation
+from portal.mail.recruiter import queue_owner_notice
 from portal.models import LANGUAGES, Application, Outcome, Stage, Update, UpdateKind
 from portal.services import InputError
 from portal.services.applications import application_context

@@ -7,6 +7,7 @@ from sqlmodel import Session, select
 from portal.core.clock import now
 from portal.models import LANGUAGES, Client, Job, Recruiter, Stage
 from portal.services import N_, InputError, NotFound
+from portal.services.audit import Actor, record_by
 from portal.services.pipelines import DEFAULT_PIPELINE, StageSpec, validate_pipeline
 
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$")
@@ -48,9 +49,10 @@ def clean_language(language: str) -> str:
 
 def create_client(
     *, session: Session, name: str, slug: str = "", country: str = "SE",
-    default_language: str = "sv",
+    default_language: str = "sv", actor: Actor | None = None,
 ) -> Client:
-    """Create a hiring company; the slug defaults to one made from the name."""
+    """Create a hiring company; the slug defaults to one made from the name (audited as
+    ``client.created`` by ``actor``)."""
     name = clean_client_name(name)
     slug = (slug or "").strip().lower() or slugify(name)
     if not SLUG.match(slug):
@@ -66,15 +68,17 @@ def create_client(
     client = Client(name=name, slug=slug, country=country, default_language=default_language)
     session.add(client)
     session.flush()
+    record_by(actor, session=session, action="client.created", subject=f"client:{client.id}")
     return client
 
 
 def create_job(
     *, session: Session, client_id: int, title: str, owner_id: int | None = None,
     promise_days: int = 5, stages: list[StageSpec] | None = None,
-    auto_notice_days: int | None = None,
+    auto_notice_days: int | None = None, actor: Actor | None = None,
 ) -> Job:
-    """Create a job with the default pipeline or the given stages."""
+    """Create a job with the default pipeline or the given stages (audited as ``job.created``
+    by ``actor``)."""
     if session.get(Client, client_id) is None:
         raise InputError("client_id", N_("no client with id %(id)d"), id=client_id)
     title = (title or "").strip()
@@ -105,6 +109,7 @@ def create_job(
             )
         )
     session.flush()
+    record_by(actor, session=session, action="job.created", subject=f"job:{job.id}")
     return job
 
 

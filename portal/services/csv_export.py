@@ -26,13 +26,15 @@ import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlmodel import Session
 
 from portal.core.clock import local_zone, today
+from portal.core.errors import N_
+from portal.core.i18n import translate
 from portal.core.tokens import candidate_link
 from portal.models import Application, Client, Job, Stage
+from portal.services.audit import Actor, record_by
 from portal.services.desk import DeskFilter, _filtered
 
 DELIMITERS = {"semicolon": ";", "comma": ","}
@@ -47,14 +49,31 @@ def safe_cell(value):
     return value
 
 
-def header(*, with_links: bool) -> list[str]:
-    columns = [
-        _("id"), _("name"), _("email"), _("language"), _("client"), _("job"), _("stage"),
-        _("last update"), _("next update"), _("overdue days"), _("created"),
-    ]
+COLUMNS = (
+    N_("id"), N_("name"), N_("email"), N_("language"), N_("client"), N_("job"), N_("stage"),
+    N_("last update"), N_("next update"), N_("overdue days"), N_("created"),
+)
+LINK_COLUMN = N_("status link")
+
+
+def header(*, with_links: bool, language: str = "en") -> list[str]:
+    """The column titles in ``language`` (the reader's: the desk's, or English for the CLI)."""
+    columns = [translate(title, language) for title in COLUMNS]
     if with_links:
-        columns.insert(7, _("status link"))
+        columns.insert(7, translate(LINK_COLUMN, language))
     return columns
+
+
+def record_export(
+    *, session: Session, desk_filter: DeskFilter, with_links: bool, actor: Actor | None
+) -> None:
+    """Audit an export (``applications.exported``) before its rows are read: the filter
+    without the search text (a search may be a name), and whether status links go along."""
+    record_by(actor, session=session, action="applications.exported",
+              detail={"filter": {k: v for k, v in vars(desk_filter).items()
+                                 if v and k != "query"},
+                      "searched": bool(desk_filter.query),
+                      "links": with_links})
 
 
 def _local(moment: datetime) -> str:
@@ -65,11 +84,12 @@ def _local(moment: datetime) -> str:
 
 def export_rows(
     *, session: Session, desk_filter: DeskFilter, with_links: bool = False,
-    day: date | None = None,
+    day: date | None = None, language: str = "en",
 ) -> Iterator[list]:
-    """The header, then one row per application the filter shows (oldest id first)."""
+    """The header (in ``language``), then one row per application the filter shows (oldest id
+    first)."""
     day = day or today()
-    yield header(with_links=with_links)
+    yield header(with_links=with_links, language=language)
     statement = (
         select(
             Application.id, Application.name, Application.email, Application.language,

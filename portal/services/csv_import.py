@@ -27,12 +27,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from flask_babel import gettext as _
 from sqlmodel import Session, func, select
 
 from portal.models import LANGUAGES, Application, Client, Recruiter
-from portal.services import N_, InputError
+from portal.services import N_, InputError, Message
 from portal.services.applications import create_application
+from portal.services.audit import Actor, record_by
 from portal.services.catalog import get_job, job_stages
 from portal.services.recruiters import normalise_email
 from portal.services.updates import MAX_NOTE_LENGTH, post_update
@@ -66,15 +66,15 @@ ENCODING_LABELS = {"utf-8-sig": N_("UTF-8 (with BOM)"), "utf-8": "UTF-8", "utf-1
 class ImportFileError(InputError):
     """The file as a whole cannot be read (encoding, header): nothing was imported."""
 
-    def __init__(self, message: str):
-        super().__init__("file", message)
+    def __init__(self, message: str, **params):
+        super().__init__("file", message, **params)
 
 
 @dataclass(frozen=True)
 class Problem:
     row: int
     column: str
-    message: str
+    message: Message  # English; a view shows it with ``error_text``
 
 
 @dataclass
@@ -84,15 +84,15 @@ class ImportReport:
     rows: int = 0  # candidate rows read (blank rows not counted)
     imported: int = 0  # imported, or that would be in a dry run
     problems: list[Problem] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
+    notices: list[Message] = field(default_factory=list)
     encoding: str = "utf-8"
     delimiter: str = ","
     ignored_columns: list[str] = field(default_factory=list)
     application_ids: list[int] = field(default_factory=list)
 
     @property
-    def encoding_label(self) -> str:
-        return _(ENCODING_LABELS.get(self.encoding, self.encoding))
+    def encoding_label(self) -> Message:
+        return Message(ENCODING_LABELS.get(self.encoding, self.encoding))
 
     @property
     def skipped_rows(self) -> int:
@@ -164,12 +164,13 @@ def map_header(cells: list[str]) -> tuple[dict[str, int], dict[str, str], list[s
             ignored.append(cell.strip())
     missing = [column for column in REQUIRED if column not in positions]
     if missing:
-        found = ", ".join(f"“{c.strip()}”" for c in cells if c.strip()) or _("nothing")
+        found = ", ".join(f"“{c.strip()}”" for c in cells if c.strip()) or Message(
+            N_("nothing"))
         raise ImportFileError(
-            _("The first row must name the columns; no %(missing)s column was found "
-              "(found: %(found)s). Use e.g. name, email, language, stage, note "
-              "(or namn, e-post, språk, steg, anteckning).",
-              missing=_(" or ").join(missing), found=found)
+            N_("The first row must name the columns; no %(missing)s column was found "
+               "(found: %(found)s). Use e.g. name, email, language, stage, note "
+               "(or namn, e-post, språk, steg, anteckning)."),
+            missing=_either(missing), found=found,
         )
     return positions, titles, ignored
 
@@ -194,14 +195,14 @@ def open_records(binary: BinaryIO) -> _Source:
     try:
         header_line = text.readline()
     except UnicodeDecodeError as error:
-        raise ImportFileError(_("The file cannot be read as text (%(error)s).", error=error)) \
+        raise ImportFileError(N_("The file cannot be read as text (%(error)s)."), error=error) \
             from None
     if not header_line.strip():
         text.detach()
-        raise ImportFileError(_("The file is empty."))
+        raise ImportFileError(N_("The file is empty."))
     if "\x00" in header_line:
         text.detach()
-        raise ImportFileError(_("This is not a CSV file (it contains binary data)."))
+        raise ImportFileError(N_("This is not a CSV file (it contains binary data)."))
     delimiter = _sniff_delimiter(header_line)
     lines = itertools.chain([header_line], text)
     return _Source(
@@ -239,9 +240,13 @@ def _stage_lookup(stages) -> dict[str, str]:
 
 def import_csv(
     *, session: Session, binary: BinaryIO, job_id: int, dry_run: bool,
-    author: Recruiter | None = None, progress: Callable[[int], None] | None = None,
+    author: Recruiter | None = None, actor: Actor | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Check (and unless ``dry_run``, import) every row; commits every few hundred rows.
+
+    Audited by ``actor``: each application's ``application.created`` (and its note's
+    ``application.update``) and, unless ``dry_run``, one ``applications.imported``.
 
     Raises ImportFileError when the file as a whole is unusable; row problems are reported.
     """
@@ -257,28 +262,28 @@ def import_csv(
                           delimiter=source.delimiter)
     if source.encoding in ("cp1252", "latin-1"):
         report.notices.append(
-            _("The file is not UTF-8; it was read as Windows-1252 (what older Excel versions "
-              "save as “CSV”). Check that names with å, ä and ö look right; if not, save it "
-              "again as “CSV UTF-8”.")
+            Message(N_("The file is not UTF-8; it was read as Windows-1252 (what older Excel "
+                       "versions save as “CSV”). Check that names with å, ä and ö look right; "
+                       "if not, save it again as “CSV UTF-8”."))
         )
     try:
         return _import_rows(session=session, source=source, report=report, job=job,
                             client=client, stage_keys=stage_keys, author=author,
-                            progress=progress)
+                            actor=actor, progress=progress)
     finally:
         source.release()
         loaded.clear()
 
 
 def _import_rows(*, session, source: _Source, report: ImportReport, job, client, stage_keys,
-                 author, progress) -> ImportReport:
+                 author, actor, progress) -> ImportReport:
     dry_run = report.dry_run
     try:
         header = next(source.records)
     except StopIteration:
-        raise ImportFileError(_("The file is empty.")) from None
+        raise ImportFileError(N_("The file is empty.")) from None
     except (csv.Error, UnicodeDecodeError) as error:
-        raise ImportFileError(_("The file cannot be read (%(error)s).", error=error)) from None
+        raise ImportFileError(N_("The file cannot be read (%(error)s)."), error=error) from None
     positions, titles, report.ignored_columns = map_header(header)
     existing = dict(
         session.execute(
@@ -316,10 +321,11 @@ def _import_rows(*, session, source: _Source, report: ImportReport, job, client,
                     language=row.language, stage_key=row.stage_key,
                     author_id=author.id if author else None,
                     check_duplicate=False,  # checked against ``existing`` and the file above
+                    actor=actor,
                 )
                 if row.note:
                     post_update(session=session, application=application, author=author,
-                                internal_note=row.note)
+                                internal_note=row.note, actor=actor)
             except InputError as error:  # checked above already; kept as a safety net
                 report.problems.append(Problem(row_number, titles.get(error.field, error.field),
                                                error.message))
@@ -335,19 +341,27 @@ def _import_rows(*, session, source: _Source, report: ImportReport, job, client,
         if dry_run:
             session.rollback()
         else:
+            _record_import(session, actor, report)
             session.commit()
         raise ImportFileError(
-            _("Row %(row)d cannot be read (%(error)s); rows before it were %(done)s.",
-              row=row_number, error=error,
-              done=_("checked") if dry_run else _("imported"))
+            N_("Row %(row)d cannot be read (%(error)s); rows before it were %(done)s."),
+            row=row_number, error=error,
+            done=Message(N_("checked")) if dry_run else Message(N_("imported"))
         ) from None
     if dry_run:
         session.rollback()
     else:
+        _record_import(session, actor, report)
         session.commit()
     if progress and report.rows >= COMMIT_EVERY:
         progress(report.rows)
     return report
+
+
+def _record_import(session: Session, actor: Actor | None, report: ImportReport) -> None:
+    record_by(actor, session=session, action="applications.imported",
+              subject=f"job:{report.job_id}",
+              detail={"imported": report.imported, "skipped": report.skipped_rows})
 
 
 @dataclass(frozen=True)
@@ -365,59 +379,70 @@ def _check_row(
 ) -> _Row | list[Problem]:
     problems: list[Problem] = []
 
-    def problem(column: str, message: str) -> None:
-        problems.append(Problem(row_number, titles.get(column, column), message))
+    def problem(column: str, message: str, **params) -> None:
+        problems.append(Problem(row_number, titles.get(column, column),
+                                Message(message, **params)))
 
     name = " ".join(values.get("name", "").split())
     if not name:
-        problem("name", _("the name is empty"))
+        problem("name", N_("the name is empty"))
     elif len(name) > 120:
-        problem("name", _("at most 120 characters (this one has %(count)d)", count=len(name)))
+        problem("name", N_("at most 120 characters (this one has %(count)d)"), count=len(name))
     raw_email = values.get("email", "").strip()
     email = ""
     if not raw_email:
-        problem("email", _("the email address is empty"))
+        problem("email", N_("the email address is empty"))
     else:
         try:
             email = normalise_email(raw_email)
         except InputError:
-            problem("email", _("“%(email)s” is not a valid email address", email=raw_email))
+            problem("email", N_("“%(email)s” is not a valid email address"), email=raw_email)
     language = _language(values.get("language", ""), client.default_language)
     if language is None:
-        problem("language", _("unknown language “%(value)s” (use %(known)s)",
-                              value=values["language"].strip(), known=", ".join(LANGUAGES)))
+        problem("language", N_("unknown language “%(value)s” (use %(known)s)"),
+                value=values["language"].strip(), known=", ".join(LANGUAGES))
     stage_key = None
     raw_stage = values.get("stage", "").strip()
     if raw_stage:
         stage_key = stage_keys.get(raw_stage.lower())
         if stage_key is None:
             known = ", ".join(sorted(set(stage_keys.values())))
-            problem("stage", _("unknown stage “%(value)s” for this job (known: %(known)s)",
-                               value=raw_stage, known=known))
+            problem("stage", N_("unknown stage “%(value)s” for this job (known: %(known)s)"),
+                    value=raw_stage, known=known)
     note = values.get("note", "").strip() or None
     if note and len(note) > MAX_NOTE_LENGTH:
-        problem("note", _("at most %(max)d characters (this one has %(count)d)",
-                          max=MAX_NOTE_LENGTH, count=len(note)))
+        problem("note", N_("at most %(max)d characters (this one has %(count)d)"),
+                max=MAX_NOTE_LENGTH, count=len(note))
     if email:
         key = email.lower()
         # The file's own duplicates first, so a dry run and a real run (which has imported
         # the first occurrence by then) report the same thing.
         if key in seen_in_file:
-            problem("email", _("%(email)s is already on row %(row)d of this file",
-                               email=email, row=seen_in_file[key]))
+            problem("email", N_("%(email)s is already on row %(row)d of this file"),
+                    email=email, row=seen_in_file[key])
         else:
             seen_in_file[key] = row_number
             if key in existing:
-                problem("email", _("%(email)s already applied for this job (application %(id)d)",
-                                   email=email, id=existing[key]))
+                problem("email",
+                        N_("%(email)s already applied for this job (application %(id)d)"),
+                        email=email, id=existing[key])
     if problems:
         return problems
     return _Row(name=name, email=email, language=language, stage_key=stage_key, note=note)
 
 
-def describe_problems(problems: Iterable[Problem]) -> Iterator[str]:
-    """One line per problem: "row 7, email: ..." (the CLI and the page print these)."""
+def describe_problems(problems: Iterable[Problem]) -> Iterator[Message]:
+    """One line per problem: "row 7, email: ..." (the CLI prints these; the page shows them
+    with ``error_text``)."""
     for problem in problems:
-        yield _("row %(row)d, %(column)s: %(message)s", row=problem.row,
-                column=problem.column, message=problem.message)
+        yield Message(N_("row %(row)d, %(column)s: %(message)s"), row=problem.row,
+                      column=problem.column, message=problem.message)
+
+
+def _either(columns: list[str]):
+    """ "name" or "name or email" (a message, so the page can say it in Swedish)."""
+    if len(columns) == 1:
+        return columns[0]
+    return Message(N_("%(first)s or %(second)s"), first=", ".join(columns[:-1]),
+                   second=columns[-1])
 

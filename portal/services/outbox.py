@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from portal.core.clock import now
 from portal.models import MessageStatus, OutboxMessage
+from portal.services.audit import Actor, record_by
 
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 3600
@@ -79,9 +80,12 @@ def mark_failed_attempt(
     message.next_attempt_at = (at or now()) + timedelta(seconds=delay)
 
 
-def resend(*, session: Session, message: OutboxMessage, domain: str) -> OutboxMessage:
-    """Queue a copy of a message (a new delivery with its own Message-ID)."""
-    return enqueue_email(
+def resend(
+    *, session: Session, message: OutboxMessage, domain: str, actor: Actor | None = None
+) -> OutboxMessage:
+    """Queue a copy of a message (a new delivery with its own Message-ID); audited as
+    ``application.email_resent`` by ``actor``."""
+    copy = enqueue_email(
         session=session, purpose=message.purpose, to_address=message.to_address,
         subject=message.subject, body_text=message.body_text, body_html=message.body_html,
         domain=domain, application_id=message.application_id,
@@ -89,6 +93,10 @@ def resend(*, session: Session, message: OutboxMessage, domain: str) -> OutboxMe
         about_application_id=message.about_application_id,
         resend_of=message.id,
     )
+    if message.application_id is not None:
+        record_by(actor, session=session, action="application.email_resent",
+                  application_id=message.application_id, detail={"message": message.id})
+    return copy
 
 
 def messages_for_application(*, session: Session, application_id: int) -> list[OutboxMessage]:

@@ -15,6 +15,7 @@ from sqlalchemy import and_, func, select, update
 from sqlmodel import Session
 
 from portal.core.clock import local_zone, now
+from portal.mail.candidate import queue_erasure_confirmation
 from portal.models import (
     Application,
     Client,
@@ -27,6 +28,7 @@ from portal.models import (
     Update,
     WebhookDelivery,
 )
+from portal.services.audit import Actor, record_by
 
 ANONYMISED_NAME = "(anonymised)"
 ANONYMISED_EMAIL = "erased@anonymised.invalid"
@@ -34,12 +36,23 @@ ERASED_SUBJECT = "(erased)"
 RETENTION_BATCH = 20_000
 
 
-def export_application(*, session: Session, application: Application) -> dict:
+def _by(actor: Actor) -> dict:
+    """Who asked, in a data-rights event: the candidate (their actor's mark) or an admin."""
+    return {"by": "admin"} if actor.kind == "recruiter" else {}
+
+
+def export_application(
+    *, session: Session, application: Application, actor: Actor | None = None
+) -> dict:
     """Everything the portal holds about one candidate's application, as JSON-ready data.
 
     Internal notes and the emails sent to them are included: under the GDPR (art. 15) a
     candidate may see the personal data held about them, recruiters' notes included.
+    Audited as ``gdpr.export`` by ``actor``.
     """
+    if actor is not None:
+        record_by(actor, session=session, action="gdpr.export", application_id=application.id,
+                  detail=_by(actor))
     job = session.get(Job, application.job_id)
     client = session.get(Client, application.client_id)
     stages = {s.id: s for s in session.scalars(select(Stage).where(Stage.job_id == job.id))}
@@ -144,8 +157,26 @@ def _scrub(session: Session, ids, low: int, high: int) -> None:
     )
 
 
-def anonymise_application(*, session: Session, application_id: int) -> bool:
-    """Anonymise one application (an erasure request); False when it already was."""
+def send_erasure_confirmation(
+    *, session: Session, application: Application, actor: Actor | None = None
+) -> OutboxMessage:
+    """The candidate asked for erasure: email them the confirmation link (audited as
+    ``gdpr.erasure_requested`` by ``actor``). The caller commits."""
+    job = session.get(Job, application.job_id)
+    client = session.get(Client, application.client_id)
+    message = queue_erasure_confirmation(session=session, application=application, job=job,
+                                         client=client)
+    if actor is not None:
+        record_by(actor, session=session, action="gdpr.erasure_requested",
+                  application_id=application.id, detail=_by(actor))
+    return message
+
+
+def anonymise_application(
+    *, session: Session, application_id: int, actor: Actor | None = None
+) -> bool:
+    """Anonymise one application (an erasure request); False when it already was. Audited as
+    ``gdpr.erasure`` by ``actor``."""
     ids = select(Application.id).where(
         Application.id == application_id, Application.anonymised_at.is_(None)
     ).scalar_subquery()
@@ -153,6 +184,9 @@ def anonymise_application(*, session: Session, application_id: int) -> bool:
         return False
     _scrub(session, ids, application_id, application_id)
     session.expire_all()
+    if actor is not None:
+        record_by(actor, session=session, action="gdpr.erasure", application_id=application_id,
+                  detail=_by(actor))
     return True
 
 
@@ -184,12 +218,15 @@ def _due(cutoff_moment: datetime):
 
 def run_retention(
     *, session: Session, days: int, today: date, dry_run: bool = False,
-    batch_size: int = RETENTION_BATCH,
+    batch_size: int = RETENTION_BATCH, actor: Actor | None = None,
+    audit_detail: dict | None = None,
 ) -> RetentionResult:
     """Anonymise every application closed more than ``days`` days ago, in id-range batches.
 
     Each batch is its own transaction, so an interrupted run keeps what it did and the next
-    run goes on (idempotent: anonymised applications no longer match).
+    run goes on (idempotent: anonymised applications no longer match). A real run is audited
+    as ``retention.run`` by ``actor`` (count, cutoff, and ``audit_detail``: the caller's other
+    clean-ups), in the caller's transaction.
     """
     cutoff = retention_cutoff(days=days, today=today)
     cutoff_moment = datetime.combine(cutoff, time.min, tzinfo=local_zone())
@@ -215,5 +252,7 @@ def run_retention(
             session.commit()
             start = end + 1
     session.expire_all()
+    record_by(actor, session=session, action="retention.run",
+              detail={"count": total, "cutoff": cutoff.isoformat(), **(audit_detail or {})})
     return RetentionResult(cutoff=cutoff, count=total, dry_run=False)
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, func, select
 
 from portal.models import LANGUAGES, Recruiter, Role
 from portal.services import N_, InputError
+from portal.services.audit import Actor, record_by
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024
@@ -62,10 +63,10 @@ def check_password_strength(password: str, *, email: str = "", name: str = "") -
 
 
 def create_recruiter(
-    *, session: Session, email: str, name: str, password: str, admin: bool = False,
-    language: str = "en",
+    *, session: Session, email: str, name: str, password: str, actor: Actor | None = None,
+    admin: bool = False, language: str = "en",
 ) -> Recruiter:
-    """Create a login for the desk."""
+    """Create a login for the desk (audited as ``recruiter.created``)."""
     email = normalise_email(email)
     name = (name or "").strip()
     if not name:
@@ -86,6 +87,8 @@ def create_recruiter(
     )
     session.add(recruiter)
     session.flush()
+    record_by(actor, session=session, action="recruiter.created",
+           subject=f"recruiter:{recruiter.id}", detail={"role": recruiter.role})
     return recruiter
 
 
@@ -121,6 +124,7 @@ def verify_password(recruiter: Recruiter, password: str) -> bool:
 
 def change_password(
     *, session: Session, recruiter: Recruiter, current: str, new: str, confirm: str,
+    actor: Actor | None = None,
 ) -> Recruiter:
     """Set a new password after checking the current one; bumps ``session_version`` so every
     session cookie of this recruiter stops working (the caller signs the current one in again).
@@ -136,13 +140,17 @@ def change_password(
     recruiter.session_version += 1
     session.add(recruiter)
     session.flush()
+    record_by(actor, session=session, action="password.changed",
+           subject=f"recruiter:{recruiter.id}")
     return recruiter
 
 
 def set_recruiter_access(
     *, session: Session, recruiter: Recruiter, admin: bool, active: bool,
+    actor: Actor | None = None,
 ) -> Recruiter:
     """Change a recruiter's role or switch the login off; either ends their sessions."""
+    before = {"role": recruiter.role, "active": recruiter.is_active}
     role = Role.ADMIN if admin else Role.RECRUITER
     if recruiter.role != role or recruiter.is_active != active:
         recruiter.role = role
@@ -150,6 +158,10 @@ def set_recruiter_access(
         recruiter.session_version += 1
         session.add(recruiter)
         session.flush()
+    record_by(actor, session=session, action="recruiter.changed",
+           subject=f"recruiter:{recruiter.id}",
+           detail={"before": before, "after": {"role": recruiter.role,
+                                               "active": recruiter.is_active}})
     return recruiter
 
 

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from portal.core.business_days import business_days_between, next_business_day
 from portal.core.clock import now
-from portal.mail.notifications import DigestItem, queue_digest
+from portal.mail.recruiter import DigestItem, queue_digest
 from portal.models import (
     Application,
     Client,

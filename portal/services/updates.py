@@ -7,10 +7,11 @@ from sqlmodel import Session, select
 
 from portal.core.clock import local_date, now
 from portal.core.i18n import format_day
-from portal.mail.notifications import queue_update_email
+from portal.mail.candidate import queue_update_email
 from portal.models import Application, Client, Job, Recruiter, Stage, Update, UpdateKind
 from portal.services import N_, InputError
 from portal.services.applications import application_context, default_promise
+from portal.services.audit import Actor, record_by
 from portal.services.catalog import stage_by_key
 from portal.services.webhooks import emit_application_event
 
@@ -43,7 +44,7 @@ def _clean(text: str | None, field: str) -> str | None:
 
 def post_update(
     *, session: Session, application: Application, author: Recruiter | None,
-    stage_key: str | None = None, public_note: str | None = None,
+    actor: Actor | None = None, stage_key: str | None = None, public_note: str | None = None,
     internal_note: str | None = None, promised_by: date | None = None,
     kind: UpdateKind | None = None, at: datetime | None = None, notify: bool = True,
 ) -> Update:
@@ -52,13 +53,16 @@ def post_update(
     Internal-only notes never reach the candidate and leave the promise alone. A stage change
     or a note to the candidate also queues their email (unless ``notify`` is off, as for demo
     histories), in this same transaction, as is the ``application.updated`` webhook event.
-    ``at`` is the moment of the update (default: now).
+    ``at`` is the moment of the update (default: now). Audited by ``actor`` as
+    ``application.update`` (``application.no_news`` for that kind), plus
+    ``application.stage_change`` when the stage moved; None records nothing (seed data).
     """
     moment = at or now()
     day = local_date(moment)
     job, client, current_stage = application_context(session=session, application=application)
     public_note = _clean(public_note, "public_note")
     internal_note = _clean(internal_note, "internal_note")
+    stage_before = application.stage_id
     new_stage: Stage | None = None
     if stage_key and stage_key != current_stage.key:
         new_stage = stage_by_key(session=session, job_id=job.id, key=stage_key)
@@ -114,6 +118,17 @@ def post_update(
     emit_application_event(
         session=session, event_type="application.updated", application=application, update=update
     )
+    if kind == UpdateKind.NO_NEWS:
+        record_by(actor, session=session, action="application.no_news",
+                  application_id=application.id)
+    else:
+        record_by(actor, session=session, action="application.update",
+                  application_id=application.id,
+                  detail={"public_note": bool(public_note), "internal_note": bool(internal_note)})
+    if new_stage:
+        record_by(actor, session=session, action="application.stage_change",
+                  application_id=application.id,
+                  detail={"from_stage_id": stage_before, "to_stage_id": application.stage_id})
     return update
 
 
@@ -125,9 +140,11 @@ def no_news_note(*, language: str, client: Client, promise: date) -> str:
 
 def post_no_news_update(
     *, session: Session, application: Application, author: Recruiter | None,
-    promised_by: date | None = None, at: datetime | None = None, notify: bool = True,
+    actor: Actor | None = None, promised_by: date | None = None, at: datetime | None = None,
+    notify: bool = True,
 ) -> Update:
-    """One click: tell the candidate there is no news yet, and move the promise."""
+    """One click: tell the candidate there is no news yet, and move the promise (audited as
+    ``application.no_news`` by ``actor``)."""
     if not application.is_open:
         raise InputError(
             "stage", N_("this application is closed; there is no promise to keep")
@@ -139,7 +156,7 @@ def post_no_news_update(
     note = no_news_note(language=application.language, client=client, promise=promise)
     return post_update(
         session=session, application=application, author=author, public_note=note,
-        promised_by=promise, kind=UpdateKind.NO_NEWS, at=at, notify=notify,
+        promised_by=promise, kind=UpdateKind.NO_NEWS, at=at, notify=notify, actor=actor,
     )
 
 
@@ -173,7 +190,7 @@ def post_auto_notice(
     )
     return post_update(
         session=session, application=application, author=None, public_note=note,
-        promised_by=promise, kind=UpdateKind.NO_NEWS, at=moment,
+        promised_by=promise, kind=UpdateKind.NO_NEWS, at=moment, actor=Actor.system(),
     )
 
 

@@ -30,6 +30,7 @@ from portal.models import (
     WebhookEndpoint,
 )
 from portal.services import InputError, NotFound
+from portal.services.audit import Actor, record_by
 
 EVENT_TYPES = (
     "application.created",
@@ -126,9 +127,10 @@ def new_secret() -> str:
 
 def create_endpoint(
     *, session: Session, url: str, events, description: str = "", allow_private: bool,
-    created_by: int | None = None,
+    created_by: int | None = None, actor: Actor | None = None,
 ) -> WebhookEndpoint:
-    """Register an endpoint with a fresh secret (the caller commits)."""
+    """Register an endpoint with a fresh secret (the caller commits); audited as
+    ``webhook.created`` by ``actor``."""
     description = (description or "").strip()
     if len(description) > 200:
         raise InputError("description", "at most 200 characters")
@@ -138,14 +140,17 @@ def create_endpoint(
     )
     session.add(endpoint)
     session.flush()
+    record_by(actor, session=session, action="webhook.created", subject=f"webhook:{endpoint.id}",
+              detail={"events": list(endpoint.events)})
     return endpoint
 
 
 def update_endpoint(
     *, session: Session, endpoint: WebhookEndpoint, events, is_active: bool,
-    description: str | None = None,
+    description: str | None = None, actor: Actor | None = None,
 ) -> WebhookEndpoint:
-    """Change an endpoint's events, description, or switch it off and on."""
+    """Change an endpoint's events, description, or switch it off and on (audited as
+    ``webhook.changed`` by ``actor``)."""
     endpoint.events = _checked_events(events)
     endpoint.is_active = is_active
     if description is not None:
@@ -155,14 +160,21 @@ def update_endpoint(
         endpoint.description = description
     session.add(endpoint)
     session.flush()
+    record_by(actor, session=session, action="webhook.changed", subject=f"webhook:{endpoint.id}",
+              detail={"events": list(endpoint.events), "active": endpoint.is_active})
     return endpoint
 
 
-def rotate_secret(*, session: Session, endpoint: WebhookEndpoint) -> str:
-    """A new signing secret; deliveries from now on are signed with it."""
+def rotate_secret(
+    *, session: Session, endpoint: WebhookEndpoint, actor: Actor | None = None
+) -> str:
+    """A new signing secret; deliveries from now on are signed with it (audited as
+    ``webhook.secret_rotated`` by ``actor``)."""
     endpoint.secret = new_secret()
     session.add(endpoint)
     session.flush()
+    record_by(actor, session=session, action="webhook.secret_rotated",
+              subject=f"webhook:{endpoint.id}")
     return endpoint.secret
 
 

@@ -39,7 +39,9 @@ def error_text(message) -> str:
     template = getattr(message, "template", None)
     if template is None:
         return str(message) if message is not None else ""
-    return _(template, **message.params)
+    params = {key: error_text(value) if hasattr(value, "template") else value
+              for key, value in message.params.items()}  # a message within a message
+    return _(template, **params)
 
 
 def errors_text(errors: dict) -> dict[str, str]:

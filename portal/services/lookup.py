@@ -4,32 +4,21 @@ The requester learns nothing from the answer: the view says the same thing wheth
 address is known, and this module does the same work on both paths (one query, the links signed
 and the email rendered), so the two take about the same time. Only a known address gets a row
 in the outbox: one email listing every open application of that address with this client, in
-the language of the most recent one.
+the language of the most recent one (composed by ``portal.mail.candidate``).
 """
 
 from dataclasses import dataclass
 
-from flask import render_template
-from flask_babel import force_locale
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlmodel import Session
 
 from portal.core.tokens import candidate_link
-from portal.mail.notifications import mail_domain
+from portal.mail.candidate import LinkedApplication, queue_status_links
 from portal.models import Application, Client, Job, OutboxMessage, Stage
-from portal.services.outbox import enqueue_email
 
 
 @dataclass(frozen=True)
-class LinkedApplication:
-    job_title: str
-    stage_label: str
-    url: str
-
-
-@dataclass(frozen=True)
-class _OpenApplication:
+class OpenApplication:
     application_id: int | None
     token_version: int
     language: str
@@ -39,8 +28,8 @@ class _OpenApplication:
     email: str
 
 
-def _open_applications(session: Session, client: Client, email: str) -> list[_OpenApplication]:
-    # Newest first: the first one decides the email's language.
+def open_applications(*, session: Session, client: Client, email: str) -> list[OpenApplication]:
+    """The open applications of ``email`` (any case) with ``client``, newest first."""
     statement = (
         select(Application.id, Application.token_version, Application.language, Job.title,
                Stage.label, Stage.key, Application.email)
@@ -53,7 +42,7 @@ def _open_applications(session: Session, client: Client, email: str) -> list[_Op
         )
         .order_by(Application.created_at.desc(), Application.id.desc())
     )
-    return [_OpenApplication(*row) for row in session.execute(statement)]
+    return [OpenApplication(*row) for row in session.execute(statement)]
 
 
 def status_link(client: Client, application_id: int, token_version: int) -> str:
@@ -72,35 +61,26 @@ def send_status_links(*, session: Session, client: Client, email: str) -> Outbox
     rolled back instead of released (on PostgreSQL the commit still flushes the log, as it does
     for a real row).
     """
-    found = _open_applications(session, client, email)
+    found = open_applications(session=session, client=client, email=email)
     listed = found or [
-        _OpenApplication(None, 1, client.default_language, "-", {}, "-", email)  # stand-in
+        OpenApplication(None, 1, client.default_language, "-", {}, "-", email)  # stand-in
     ]
     newest = listed[0]
-    language = newest.language
-    with force_locale(language):
-        links = [
-            LinkedApplication(
-                job_title=item.job_title,
-                stage_label=item.stage_label.get(language) or item.stage_label.get("en")
-                or item.stage_key,
-                url=status_link(client, item.application_id or 0, item.token_version),
-            )
-            for item in listed
-        ]
-        subject = _("Your application status links: %(client)s", client=client.name)
-        context = {
-            "language": language, "subject": subject, "client_name": client.name,
-            "applications": links,
-        }
-        text = render_template("email/lookup.txt", **context)
-        html = render_template("email/lookup.html", **context)
+    language = newest.language  # the newest application decides the email's language
+    links = [
+        LinkedApplication(
+            job_title=item.job_title,
+            stage_label=item.stage_label.get(language) or item.stage_label.get("en")
+            or item.stage_key,
+            url=status_link(client, item.application_id or 0, item.token_version),
+        )
+        for item in listed
+    ]
     # The same statements either way: SAVEPOINT, INSERT, then RELEASE or ROLLBACK TO.
     savepoint = session.begin_nested()
-    message = enqueue_email(
-        session=session, purpose="lookup", to_address=newest.email, subject=subject,
-        body_text=text, body_html=html, domain=mail_domain(),
-        application_id=newest.application_id, headers={"Auto-Submitted": "auto-replied"},
+    message = queue_status_links(
+        session=session, client=client, to_address=newest.email, language=language,
+        applications=links, application_id=newest.application_id,
     )
     if not found:
         savepoint.rollback()
