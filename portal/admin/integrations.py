@@ -30,6 +30,7 @@ from portal.services.webhooks import (
     rotate_secret,
     update_endpoint,
 )
+from portal.web.i18n import form_errors
 from portal.worker.webhooks import allow_private_addresses
 
 bp = Blueprint("integrations", __name__, url_prefix="/admin")
@@ -66,7 +67,7 @@ def create_api_token():
         session.rollback()
         return _no_store(render_template(
             "api/tokens.html", tokens=list_tokens(session=session), form=form,
-            errors={error.field: error.message}, new_token=None, scopes=list(ApiScope),
+            errors=form_errors(error), new_token=None, scopes=list(ApiScope),
         ), 422)
     record(session=session, action="api_token.created", actor_id=current_user.id,
            subject=f"api_token:{new.token.id}", detail={"scope": new.token.scope})
@@ -130,7 +131,7 @@ def webhooks():
             )
         except InputError as error:
             session.rollback()
-            errors[error.field] = error.message
+            errors.update(form_errors(error))
         else:
             record(session=session, action="webhook.created", actor_id=current_user.id,
                    subject=f"webhook:{endpoint.id}", detail={"events": form["events"]})
@@ -159,7 +160,7 @@ def webhook(endpoint_id: int):
             )
         except InputError as error:
             session.rollback()
-            errors[error.field] = error.message
+            errors.update(form_errors(error))
             endpoint = _endpoint_or_404(endpoint_id)
         else:
             record(session=session, action="webhook.changed", actor_id=current_user.id,

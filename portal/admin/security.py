@@ -28,6 +28,7 @@ from portal.services import InputError
 from portal.services.audit import ACTIONS, AuditFilter, list_events, record
 from portal.services.privacy import anonymise_application, run_retention
 from portal.services.recruiters import create_recruiter, list_recruiters, set_recruiter_access
+from portal.web.i18n import form_errors
 from portal.web.ids import parse_id
 
 bp = Blueprint("security_admin", __name__, url_prefix="/admin")
@@ -61,7 +62,7 @@ def new_recruiter():
             )
         except InputError as error:
             session.rollback()
-            errors[error.field] = error.message
+            errors.update(form_errors(error))
         else:
             record(session=session, action="recruiter.created", actor_id=current_user.id,
                    subject=f"recruiter:{recruiter.id}", detail={"role": recruiter.role})

@@ -22,7 +22,7 @@ from portal.services.branding import remove_client_logo, set_client_logo, update
 from portal.services.catalog import create_client, create_job, get_client, list_clients, list_jobs
 from portal.services.pipelines import DEFAULT_PIPELINE, StageSpec
 from portal.services.recruiters import list_recruiters
-from portal.web.i18n import error_text, errors_text
+from portal.web.i18n import form_errors
 from portal.web.ids import parse_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -53,7 +53,7 @@ def new_client():
             )
         except InputError as error:
             session.rollback()
-            errors[error.field] = error_text(error.message)
+            errors.update(form_errors(error))
         else:
             record(session=session, action="client.created", actor_id=current_user.id,
                    subject=f"client:{client.id}")
@@ -130,8 +130,7 @@ def client_settings(client_id: int):
                 country=form.get("country", ""),
             )
         except InputError as error:
-            found = getattr(error, "errors", None) or {error.field: error.message}
-            errors.update(errors_text(found))
+            errors.update(form_errors(error))
         upload = request.files.get("logo")
         if upload is not None and upload.filename:
             try:
@@ -139,7 +138,7 @@ def client_settings(client_id: int):
                     session=session, client=client, data=upload.read(), filename=upload.filename
                 )
             except InputError as error:
-                errors[error.field] = error_text(error.message)
+                errors.update(form_errors(error))
         if not errors:
             record(session=session, action="client.changed", actor_id=current_user.id,
                    subject=f"client:{client.id}")
@@ -244,7 +243,7 @@ def new_job():
             )
         except InputError as error:
             session.rollback()
-            errors[error.field] = error_text(error.message)
+            errors.update(form_errors(error))
         else:
             record(session=session, action="job.created", actor_id=current_user.id,
                    subject=f"job:{job.id}")
