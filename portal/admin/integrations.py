@@ -30,6 +30,7 @@ from portal.services.webhooks import (
     update_endpoint,
 )
 from portal.web.actor import request_actor
+from portal.web.i18n import form_errors
 from portal.worker.webhooks import allow_private_addresses
 
 bp = Blueprint("integrations", __name__, url_prefix="/admin")
@@ -67,7 +68,7 @@ def create_api_token():
         session.rollback()
         return _no_store(render_template(
             "admin/api_tokens.html", tokens=list_tokens(session=session), form=form,
-            errors={error.field: error.message}, new_token=None, scopes=list(ApiScope),
+            errors=form_errors(error), new_token=None, scopes=list(ApiScope),
         ), 422)
     session.commit()
     return _no_store(render_template(
@@ -128,7 +129,7 @@ def webhooks():
             )
         except InputError as error:
             session.rollback()
-            errors[error.field] = error.message
+            errors.update(form_errors(error))
         else:
             session.commit()
             flash(_("Endpoint added. Give its signing secret to the receiving system."),
@@ -155,7 +156,7 @@ def webhook(endpoint_id: int):
             )
         except InputError as error:
             session.rollback()
-            errors[error.field] = error.message
+            errors.update(form_errors(error))
             endpoint = _endpoint_or_404(endpoint_id)
         else:
             session.commit()

@@ -29,6 +29,7 @@ from portal.services.audit import ACTIONS, AuditFilter, list_events
 from portal.services.privacy import anonymise_application, run_retention
 from portal.services.recruiters import create_recruiter, list_recruiters, set_recruiter_access
 from portal.web.actor import request_actor
+from portal.web.i18n import form_errors
 from portal.web.ids import parse_id
 
 bp = Blueprint("security_admin", __name__, url_prefix="/admin")
@@ -63,7 +64,7 @@ def new_recruiter():
             )
         except InputError as error:
             session.rollback()
-            errors[error.field] = error.message
+            errors.update(form_errors(error))
         else:
             session.commit()
             flash(_("Recruiter %(name)s added.", name=recruiter.name), "success")

@@ -22,7 +22,7 @@ from portal.services.catalog import create_client, create_job, get_client, list_
 from portal.services.pipelines import DEFAULT_PIPELINE, StageSpec
 from portal.services.recruiters import list_recruiters
 from portal.web.actor import request_actor
-from portal.web.i18n import error_text, errors_text
+from portal.web.i18n import form_errors
 from portal.web.ids import parse_id
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -53,7 +53,7 @@ def new_client():
             )
         except InputError as error:
             session.rollback()
-            errors[error.field] = error_text(error.message)
+            errors.update(form_errors(error))
         else:
             session.commit()
             flash(_("Client %(name)s added.", name=client.name), "success")
@@ -128,8 +128,7 @@ def client_settings(client_id: int):
                 country=form.get("country", ""), actor=request_actor(),
             )
         except InputError as error:
-            found = getattr(error, "errors", None) or {error.field: error.message}
-            errors.update(errors_text(found))
+            errors.update(form_errors(error))
         upload = request.files.get("logo")
         if upload is not None and upload.filename:
             try:
@@ -137,7 +136,7 @@ def client_settings(client_id: int):
                     session=session, client=client, data=upload.read(), filename=upload.filename
                 )
             except InputError as error:
-                errors[error.field] = error_text(error.message)
+                errors.update(form_errors(error))
         if not errors:
             session.commit()
             flash(_("Settings for %(name)s saved.", name=client.name), "success")
@@ -239,7 +238,7 @@ def new_job():
             )
         except InputError as error:
             session.rollback()
-            errors[error.field] = error_text(error.message)
+            errors.update(form_errors(error))
         else:
             session.commit()
             flash(_("Job %(title)s added.", title=job.title), "success")

@@ -9,11 +9,13 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from portal.core.ids import MAX_ID
 from portal.services import InputError
+from portal.services.promises import parse_promise_date
 from portal.services.recruiters import normalise_email
+from portal.services.updates import MAX_NOTE_LENGTH
 
-# Ids are 32-bit integer columns (on PostgreSQL a larger number cannot even be compared).
-MAX_ID = 2**31 - 1
+# The one id range (portal.core.ids): a larger number cannot even be compared on PostgreSQL.
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
@@ -171,14 +173,25 @@ class UpdateIn(RequestModel):
 
     stage: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = Field(
         default=None, description="Move the application to this stage key.")
-    public_note: Annotated[str, StringConstraints(max_length=5000)] | None = Field(
+    public_note: Annotated[str, StringConstraints(max_length=MAX_NOTE_LENGTH)] | None = Field(
         default=None, description="A note to the candidate (emailed to them).")
-    internal_note: Annotated[str, StringConstraints(max_length=5000)] | None = Field(
+    internal_note: Annotated[str, StringConstraints(max_length=MAX_NOTE_LENGTH)] | None = Field(
         default=None, description="A note for the agency only; never shown to the candidate.")
     promised_by: date | None = Field(
         default=None, description="The next update is promised by this date (today or later; "
                                   "default: the job's interval).")
     no_news: bool = Field(default=False, description='Send "no news yet" and move the promise.')
+
+    @field_validator("promised_by", mode="before")
+    @classmethod
+    def _a_promise_date(cls, value):
+        """Read by the services' one promise-date parser (YYYY-MM-DD, nothing else)."""
+        if value is None or isinstance(value, date):
+            return value
+        try:
+            return parse_promise_date(value if isinstance(value, str) else repr(value))
+        except InputError as error:
+            raise ValueError(error.message) from None
 
 
 # ---- query strings ------------------------------------------------------------------------

@@ -20,7 +20,6 @@ from werkzeug.exceptions import HTTPException
 from portal.api import idempotency
 from portal.api.problems import ApiError, field_error, from_http_exception, problem_response
 from portal.api.schemas import (
-    MAX_ID,
     ApplicationIn,
     ApplicationOut,
     ApplicationPage,
@@ -37,6 +36,7 @@ from portal.api.schemas import (
 )
 from portal.api.spec import OPERATIONS, Operation, build_document
 from portal.core.db import get_session
+from portal.core.ids import is_id, parse_id_text
 from portal.core.tokens import status_url_for
 from portal.models import ApiScope, ApiToken, Application, Client, Job, Recruiter, Stage, Update
 from portal.services import InputError, NotFound
@@ -202,10 +202,11 @@ def _cursor_after(query: ListQuery) -> int:
         text = base64.urlsafe_b64decode(query.cursor + "=" * (-len(query.cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
-    if not text.startswith("id:") or not text[3:].isdigit() or int(text[3:]) > MAX_ID:
+    after = parse_id_text(text[3:]) if text.startswith("id:") else None
+    if after is None:
         raise ApiError(400, "The cursor is not one this API gave out.",
                        errors=[field_error("cursor", "use next_cursor from the previous page")])
-    return int(text[3:])
+    return after
 
 
 def _next_cursor(rows: list, limit: int, last_id) -> str | None:
@@ -263,7 +264,7 @@ def _update(update: Update, stage_key: str | None) -> UpdateOut:
 def _get(model, ident: int):
     """The row, or None; ids beyond the columns' range exist nowhere (and PostgreSQL would
     refuse to compare them)."""
-    return get_session().get(model, ident) if ident <= MAX_ID else None
+    return get_session().get(model, ident) if is_id(ident) else None
 
 
 def _load_application(application_id: int) -> Application:

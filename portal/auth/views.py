@@ -27,6 +27,7 @@ from flask_login import (
 from sqlmodel import select
 
 from portal.core.db import get_session
+from portal.core.ids import parse_id_text
 from portal.models import LANGUAGES, Recruiter
 from portal.services import N_, InputError
 from portal.services.audit import record
@@ -39,7 +40,7 @@ from portal.services.recruiters import (
 )
 from portal.web.actor import recruiter_actor, request_actor, visitor_actor
 from portal.web.extensions import limiter
-from portal.web.i18n import error_text
+from portal.web.i18n import error_text, form_errors
 
 bp = Blueprint("auth", __name__, url_prefix="/admin")
 login_manager = LoginManager()
@@ -69,11 +70,10 @@ class DeskUser(UserMixin):
 @login_manager.user_loader
 def _load_user(login_id: str) -> DeskUser | None:
     recruiter_id, _, version = login_id.partition(":")
-    if not (recruiter_id.isdigit() and version.isdigit()):
+    ident = parse_id_text(recruiter_id)
+    if ident is None or not (version.isascii() and version.isdigit()):
         return None
-    recruiter = get_session().exec(
-        select(Recruiter).where(Recruiter.id == int(recruiter_id))
-    ).first()
+    recruiter = get_session().exec(select(Recruiter).where(Recruiter.id == ident)).first()
     if recruiter is None or not recruiter.is_active:
         return None
     if recruiter.session_version != int(version):
@@ -219,7 +219,7 @@ def password():
             )
         except InputError as error:
             session.rollback()
-            errors[error.field] = error_text(error.message)
+            errors.update(form_errors(error))
         else:
             session.commit()
             # The bumped session version voided this cookie too: sign in again with the new one.

@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from portal.cli.common import cli_errors, parse_date, parse_id, parse_language
+from portal.cli.common import cli_errors, parse_id, parse_language, parse_promise
 from portal.core.db import get_session
 from portal.core.tokens import status_url_for
 from portal.models import Job, Recruiter
@@ -54,7 +54,7 @@ def updates_group() -> None:
 @click.option("--stage", "stage_key", default=None, help="Move to this stage key.")
 @click.option("--note", default=None, help="A note to the candidate.")
 @click.option("--internal", default=None, help="An internal note, never shown.")
-@click.option("--promise", callback=parse_date, default=None, metavar="YYYY-MM-DD",
+@click.option("--promise", callback=parse_promise, default=None, metavar="YYYY-MM-DD",
               help="Next update promised by (default: the job's interval).")
 @click.option("--no-news", is_flag=True, help='Send the "no news yet" note.')
 @click.option("--author", "author_email", default=None, metavar="EMAIL",

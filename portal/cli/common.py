@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from portal.core.ids import ID_RULE, parse_id_text
 from portal.models import LANGUAGES
 from portal.services import InputError, NotFound
+from portal.services.promises import parse_promise_date
 
 
 def cli_errors(command):
@@ -35,15 +36,12 @@ def option_name(param) -> str:
     return param.opts[0] if param.opts and param.opts[0].startswith("-") else param.name.upper()
 
 
-def parse_date(_ctx, param, value: str | None) -> date | None:
-    if value is None:
-        return None
+def parse_promise(_ctx, param, value: str | None) -> date | None:
+    """``--promise``: the services' one promise-date parser, its refusal on one line."""
     try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.ClickException(
-            f"{option_name(param)}: {value!r} is not a date in the form YYYY-MM-DD"
-        ) from None
+        return parse_promise_date(value, field=option_name(param))
+    except InputError as error:
+        raise click.ClickException(f"{error.field}: {error.message}") from None
 
 
 def parse_id(_ctx, param, value: str | None) -> int | None:

@@ -6,7 +6,6 @@ to the same filtered list. With htmx: the preview appears under the bulk form an
 swaps the refreshed list, with the result on top.
 """
 
-from datetime import date
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
@@ -35,10 +34,11 @@ from portal.services.desk import (
     list_desk,
     stage_keys_in_use,
 )
+from portal.services.promises import parse_promise_date
 from portal.services.updates import no_news_note
 from portal.web.actor import request_actor
 from portal.web.extensions import htmx
-from portal.web.i18n import error_text
+from portal.web.i18n import error_text, form_errors
 from portal.web.ids import parse_id
 
 bp = Blueprint("desk_bulk", __name__, url_prefix="/admin/bulk")
@@ -91,16 +91,6 @@ def _ids(raw_values: list[str]) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
-def _promise() -> date | None:
-    raw = request.form.get("promised_by", "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InputError("promised_by", _("A date as YYYY-MM-DD.")) from None
-
-
 def _bulk_request() -> BulkRequest:
     form = request.form
     action = form.get("action", "")
@@ -109,7 +99,7 @@ def _bulk_request() -> BulkRequest:
         stage_key=(form.get("to_stage") or None) if action == BulkAction.STAGE else None,
         public_note=form.get("public_note", "").strip() or None,
         internal_note=form.get("internal_note", "").strip() or None,
-        promised_by=_promise(),
+        promised_by=parse_promise_date(request.form.get("promised_by")),
     )
 
 
@@ -161,7 +151,7 @@ def preview():
         if not plan.targets:
             errors["selection"] = _("None of the selected applications can get this update.")
     except InputError as error:
-        errors[error.field] = error_text(error.message)
+        errors.update(form_errors(error))
     valid = plan is not None and bulk is not None and not errors
     context = {
         "desk_filter": desk_filter, "filter_args": filter_args(desk_filter), "form": form,
@@ -220,15 +210,15 @@ def apply():
                             actor=request_actor())
     except InputError as error:
         session.rollback()
-        message = error_text(error.message)
+        errors = form_errors(error)
         if htmx:
             return _render(
                 "desk/_bulk_preview.html", desk_filter=desk_filter,
                 filter_args=filter_args(desk_filter), form=_form_values(),
-                errors={error.field: message}, plan=None, ids="", preview_names=PREVIEW_NAMES,
+                errors=errors, plan=None, ids="", preview_names=PREVIEW_NAMES,
                 bulk=None,
             ), 422
-        flash(message, "error")
+        flash(" ".join(errors.values()), "error")
         return redirect(url_for("desk.index", **filter_args(desk_filter)), code=303)
     except Exception:
         session.rollback()

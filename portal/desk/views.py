@@ -22,7 +22,7 @@ from portal.core.tokens import status_url_for
 from portal.desk.bulk import bulk_context
 from portal.mail.compose import mail_domain
 from portal.models import Application, OutboxMessage, Recruiter
-from portal.services import N_, InputError, NotFound
+from portal.services import InputError, NotFound
 from portal.services.applications import (
     application_context,
     create_application,
@@ -39,10 +39,11 @@ from portal.services.desk import (
     list_desk,
 )
 from portal.services.outbox import messages_for_application, resend
+from portal.services.promises import parse_promise_date
 from portal.services.updates import application_timeline, post_no_news_update, post_update
 from portal.web.actor import request_actor
 from portal.web.extensions import htmx
-from portal.web.i18n import error_text
+from portal.web.i18n import error_text, form_errors
 from portal.web.ids import parse_id
 
 bp = Blueprint("desk", __name__, url_prefix="/admin")
@@ -117,20 +118,10 @@ def application(application_id: int):
     return render_template("desk/application.html", **context)
 
 
-def _parse_promise(raw: str) -> date | None:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise InputError("promised_by", N_("a date as YYYY-MM-DD")) from None
-
-
 def _submitted_promise() -> date | None:
     """The promise typed in the form; the untouched prefilled default only counts when the
     update tells the candidate something (an internal note alone leaves the promise as it is)."""
-    promise = _parse_promise(request.form.get("promised_by", ""))
+    promise = parse_promise_date(request.form.get("promised_by"))
     prefilled = request.form.get("promised_by_default", "")
     tells_candidate = request.form.get("public_note", "").strip() or (
         request.form.get("stage") and request.form.get("stage") != request.form.get("stage_now")
@@ -162,7 +153,7 @@ def _desk_row(application: Application, message: str):
 def _failed(application: Application, error: InputError):
     form = request.form.to_dict()
     context = _detail_context(
-        application, errors={error.field: error_text(error.message)}, form=form
+        application, errors=form_errors(error), form=form
     )
     template = "desk/_application_live.html" if htmx else "desk/application.html"
     return render_template(template, **context), 422
@@ -253,8 +244,8 @@ def new_application():
             )
         except (InputError, NotFound) as error:
             session.rollback()
-            field = getattr(error, "field", "job_id")
-            errors[field] = error_text(getattr(error, "message", str(error)))
+            errors.update(form_errors(error) if isinstance(error, InputError)
+                          else {"job_id": error_text(str(error))})
         else:
             session.commit()
             flash(_("Application added for %(name)s.", name=application.name), "success")

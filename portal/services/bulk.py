@@ -22,6 +22,7 @@ from portal.models import Application, Client, Job, Recruiter, Stage
 from portal.services import N_, InputError, Message
 from portal.services.audit import Actor, record_by
 from portal.services.desk import DeskFilter, _filtered, _ordered
+from portal.services.promises import check_promise_date
 from portal.services.updates import MAX_NOTE_LENGTH, post_no_news_update, post_update
 
 # One batch at most: a preview names them all, and the confirm form carries their ids.
@@ -64,10 +65,7 @@ class BulkRequest:
                     name, N_("At most %(max)d characters (this one has %(count)d)."),
                     max=MAX_NOTE_LENGTH, count=len(text),
                 )
-        if self.promised_by is not None and self.promised_by < (day or today()):
-            raise InputError(
-                "promised_by", N_("The next update cannot be promised for a past date.")
-            )
+        check_promise_date(self.promised_by, today=day or today())
 
     @property
     def emails_candidates(self) -> bool:

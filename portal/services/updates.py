@@ -13,6 +13,7 @@ from portal.services import N_, InputError
 from portal.services.applications import application_context, default_promise
 from portal.services.audit import Actor, record_by
 from portal.services.catalog import stage_by_key
+from portal.services.promises import check_promise_date
 from portal.services.webhooks import emit_application_event
 
 MAX_NOTE_LENGTH = 5000
@@ -66,10 +67,7 @@ def post_update(
     new_stage: Stage | None = None
     if stage_key and stage_key != current_stage.key:
         new_stage = stage_by_key(session=session, job_id=job.id, key=stage_key)
-    if promised_by is not None and promised_by < day:
-        raise InputError(
-            "promised_by", N_("the next update cannot be promised for a past date")
-        )
+    check_promise_date(promised_by, today=day)
     if not (new_stage or public_note or internal_note or promised_by):
         raise InputError(
             "public_note",

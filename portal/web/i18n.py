@@ -49,6 +49,16 @@ def errors_text(errors: dict) -> dict[str, str]:
     return {field: error_text(message) for field, message in errors.items()}
 
 
+def form_errors(error) -> dict[str, str]:
+    """The refusal of a form, field by field, in the request's language: the one way every view
+    turns a service's ``InputError`` (or one that carries several as ``errors``) into the
+    ``errors`` its template shows."""
+    found = getattr(error, "errors", None) or {
+        getattr(error, "field", "form"): getattr(error, "message", str(error))
+    }
+    return errors_text(found)
+
+
 def days_ago(moment: date | datetime, reference: date | None = None) -> str:
     """ "today", "yesterday", "3 days ago" in the request's language."""
     day = local_date(moment) if isinstance(moment, datetime) else moment
