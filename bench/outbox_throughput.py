@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from portal import create_app  # noqa: E402
 from portal.core.db import get_engine, get_session  # noqa: E402
 from portal.core.migrate import upgrade_database  # noqa: E402
+from portal.mail.outbox import enqueue_email  # noqa: E402
 from portal.models import MessageStatus, OutboxMessage  # noqa: E402
 from portal.services.applications import create_application  # noqa: E402
 from portal.services.catalog import create_client, create_job  # noqa: E402
-from portal.services.outbox import enqueue_email  # noqa: E402
 from portal.worker.outbox import SmtpTransport, deliver_due  # noqa: E402
 
 MAIL_FROM = "Bench portal <no-reply@portal.bench>"

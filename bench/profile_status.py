@@ -99,7 +99,7 @@ def main() -> None:
             application_id = rng.randint(1, args.applications)
             stamp = version_stamp(session=get_session(), application_id=application_id,
                                   token_version=1)
-            etag = etag_for(stamp, today=clock.today(), language="", variant="card",
+            etag = etag_for(stamp, today=clock.today(), variant="card",
                             build=app.config["BUILD_ID"])
             links.append((f"/s/{make_status_token(application_id, 1)}", etag))
     bare = bare_app.create_app()

@@ -208,7 +208,7 @@ def mint_links(url: str, count: int, tokens: int, workdir: Path) -> tuple[Path, 
                 if stamp is None:
                     continue
                 page_file.write(path + "\n")
-                etag = etag_for(stamp, today=today, language="", variant="card", build=build)
+                etag = etag_for(stamp, today=today, variant="card", build=build)
                 poll_file.write(f"{path} {etag}\n")
     get_engine(app).dispose()
     return pages, polls, len(ids)

@@ -24,8 +24,10 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
         static_folder=_asset_folder("static"),
     )
     from portal import admin, api, auth, candidate, cli, desk, embed, web
+    from portal.api.problems import from_http_exception
     from portal.core import config, db
     from portal.web import fast_poll, health, hotpath, i18n
+    from portal.web.errors import answer_errors_under
 
     config.load_config(app, test_config)
     if demo:
@@ -45,6 +47,7 @@ def create_app(test_config: dict | None = None, *, demo: bool = False) -> Flask:
     ):
         app.register_blueprint(blueprint)
 
+    answer_errors_under(app, "/api/", from_http_exception)  # problem+json
     cli.init_app(app)
     hotpath.init_app(app)
     fast_poll.init_app(app)

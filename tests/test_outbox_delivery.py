@@ -25,8 +25,8 @@ from sqlmodel import Session, select
 from portal import create_app
 from portal.core.clock import now
 from portal.core.db import get_engine, make_engine
+from portal.mail.outbox import enqueue_email
 from portal.models import MessageStatus, OutboxMessage, Recruiter
-from portal.services.outbox import enqueue_email
 from portal.services.updates import post_update
 from portal.worker.outbox import SmtpTransport, deliver_due, run_worker
 from tests.factories import make_application, make_client, make_job

@@ -15,8 +15,8 @@ from werkzeug.routing import Rule
 from portal import create_app
 from portal.core.db import get_engine
 from portal.core.tokens import make_erasure_token, make_status_token
+from portal.mail.outbox import enqueue_email
 from portal.models import OutboxMessage
-from portal.services.outbox import enqueue_email
 from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
 from tests.helpers import SAME_ORIGIN, sign_in
 

@@ -20,15 +20,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.auth.views import signed_in_only
-from portal.candidate.privacy import export_response
 from portal.core import clock
 from portal.core.db import get_session
 from portal.models import LANGUAGES, Application, Recruiter
 from portal.services import InputError
 from portal.services.audit import ACTIONS, AuditFilter, list_events
-from portal.services.privacy import anonymise_application, run_retention
+from portal.services.privacy import anonymise_application, export_application, run_retention
 from portal.services.recruiters import create_recruiter, list_recruiters, set_recruiter_access
 from portal.web.actor import request_actor
+from portal.web.capability import json_download
 from portal.web.i18n import form_errors
 from portal.web.ids import parse_id
 
@@ -156,7 +156,9 @@ def export_application_data(application_id: int):
     """Download everything held about the candidate, on their request (audited)."""
     session = get_session()
     application = _application_or_404(application_id)
-    return export_response(session, application, actor=request_actor())
+    data = export_application(session=session, application=application, actor=request_actor())
+    session.commit()
+    return json_download(data, f"application-{application.id}-data.json")
 
 
 @bp.post("/applications/<id:application_id>/erase")

@@ -24,7 +24,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlmodel import select
 
-from portal.candidate.status import PRIVATE_HEADERS, expired_response, not_found_response
+from portal.candidate.status import expired_response, not_found_response
 from portal.core import clock
 from portal.core.db import get_session
 from portal.core.origins import normalise_origin
@@ -43,6 +43,7 @@ from portal.services.candidate_actions import (
     withdrawal_stage,
 )
 from portal.services.status import etag_for, load_status
+from portal.web.capability import PRIVATE_HEADERS
 from portal.web.extensions import csrf
 from portal.web.framing import content_security_policy, cross_site_post
 
@@ -67,7 +68,7 @@ def _action_limits() -> dict:
     return {"question": MAX_QUESTION_LENGTH, "reason": MAX_REASON_LENGTH}
 
 
-def _application(token: str) -> Application:
+def application_for_token(token: str) -> Application:
     """The application a live token names, in the candidate's language; 404 / 410 otherwise."""
     try:
         claim = read_status_token(token)
@@ -82,7 +83,7 @@ def _application(token: str) -> Application:
     return application
 
 
-def _refuse_cross_site() -> None:
+def refuse_cross_site() -> None:
     """403 for a POST another site's page sent: the token alone must not be enough."""
     if cross_site_post():
         body = render_template("candidate/action_refused.html")
@@ -168,7 +169,7 @@ def _status_page(token: str, application: Application, *, action: str,
     view = load_status(session=session, application_id=application.id,
                        token_version=application.token_version)
     today = clock.today()
-    etag = etag_for(view.version_stamp, today=today, language="", variant="card",
+    etag = etag_for(view.version_stamp, today=today, variant="card",
                     build=current_app.config["BUILD_ID"])
     return_to = _return_to()
     client = _client(application)
@@ -191,8 +192,8 @@ def _post(token: str, action: str, perform, *, form: dict | None = None, anchor:
 
     ``perform(session, application)`` does the action and returns the ``done`` word.
     """
-    application = _application(token)
-    _refuse_cross_site()
+    application = application_for_token(token)
+    refuse_cross_site()
     session = get_session()
     try:
         done = perform(session, application)
@@ -244,11 +245,11 @@ def language(token: str):
 @bp.route("/s/<path:token>/withdraw", methods=["GET", "POST"])
 def withdraw_page(token: str):
     """GET asks for confirmation (and changes nothing); POST withdraws the application."""
-    application = _application(token)
+    application = application_for_token(token)
     reason = request.form.get("reason", "")
     refused = None
     if request.method == "POST":
-        _refuse_cross_site()
+        refuse_cross_site()
         session = get_session()
         try:
             result = withdraw(session=session, application=application, reason=reason,

@@ -8,12 +8,11 @@ and revokes its links. Like the other candidate forms these are cookieless: the 
 authorises, ``Origin`` / ``Sec-Fetch-Site`` refuse other sites' forms.
 """
 
-import json
 
 from flask import Blueprint, Response, current_app, g, render_template, request
 
-from portal.candidate.actions import _application, _refuse_cross_site
-from portal.candidate.status import PRIVATE_HEADERS, not_found_response
+from portal.candidate.actions import application_for_token, refuse_cross_site
+from portal.candidate.status import not_found_response
 from portal.core.db import get_session
 from portal.core.tokens import LinkExpired, LinkInvalid, read_erasure_token
 from portal.models import Application, Client, Job
@@ -24,6 +23,7 @@ from portal.services.privacy import (
     send_erasure_confirmation,
 )
 from portal.web.actor import candidate_actor
+from portal.web.capability import PRIVATE_HEADERS, json_download
 from portal.web.extensions import csrf, limiter
 
 bp = Blueprint("privacy", __name__)
@@ -34,19 +34,13 @@ def export_response(session, application: Application, *, actor: Actor) -> Respo
     """The export as a JSON download that no cache keeps (audited, committed)."""
     data = export_application(session=session, application=application, actor=actor)
     session.commit()
-    body = json.dumps(data, ensure_ascii=False, indent=2)
-    response = Response(body, mimetype="application/json")
-    response.headers.update(PRIVATE_HEADERS)
-    response.headers["Content-Disposition"] = (
-        f'attachment; filename="application-{application.id}-data.json"'
-    )
-    return response
+    return json_download(data, f"application-{application.id}-data.json")
 
 
 @bp.get("/s/<path:token>/my-data")
 def my_data(token: str):
     """Everything held about this application, as a JSON file (GDPR art. 15 and 20)."""
-    application = _application(token)
+    application = application_for_token(token)
     return export_response(get_session(), application, actor=candidate_actor())
 
 
@@ -67,11 +61,11 @@ def _names(application: Application) -> tuple[Job, Client]:
 @limiter.limit(_erasure_limit, key_func=_application_key, methods=["POST"])
 def request_erasure(token: str):
     """GET explains what erasure means; POST emails the candidate a confirmation link."""
-    application = _application(token)
+    application = application_for_token(token)
     job, client = _names(application)
     sent = False
     if request.method == "POST":
-        _refuse_cross_site()
+        refuse_cross_site()
         session = get_session()
         send_erasure_confirmation(session=session, application=application,
                                   actor=candidate_actor())
@@ -105,7 +99,7 @@ def confirm_erasure(token: str):
         return _erasure_page("expired", 410)  # the links were renewed since: ask again
     job, client = _names(application)
     if request.method == "POST":
-        _refuse_cross_site()
+        refuse_cross_site()
         anonymise_application(session=session, application_id=application.id,
                               actor=candidate_actor())
         session.commit()

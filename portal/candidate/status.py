@@ -13,8 +13,8 @@ from portal.services.status import (
     expired_link_contact,
     load_status,
     status_json,
-    version_stamp,
 )
+from portal.web.capability import PRIVATE_HEADERS, unchanged_response
 from portal.web.extensions import csrf, htmx
 from portal.web.localized import render_localized
 
@@ -23,12 +23,6 @@ bp = Blueprint("candidate", __name__)
 # What a status response must say about itself, whatever its form. Cookie: flask-login reads
 # the session after every Flask request (so Flask would add it), and a page without an
 # application speaks a signed-in recruiter's language; said here, every answer says the same.
-PRIVATE_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Robots-Tag": "noindex, nofollow",
-    "Referrer-Policy": "strict-origin",
-    "Vary": "Accept, HX-Request, Cookie",
-}
 
 
 def _variant() -> str:
@@ -64,7 +58,7 @@ def status(token: str):
     ))
     if view is None:
         return not_found_response()
-    etag = etag_for(view.version_stamp, today=today, language="", variant=variant, build=build)
+    etag = etag_for(view.version_stamp, today=today, variant=variant, build=build)
     headers = {**PRIVATE_HEADERS, "ETag": etag}
     if variant == "json":
         return status_json(view, today=today), 200, headers
@@ -72,35 +66,13 @@ def status(token: str):
     template = "candidate/_status_card.html" if variant == "card" else "candidate/status.html"
     # The card polls as an htmx request, so it carries the ETag its polls will be answered with.
     card_etag = etag if variant == "card" else etag_for(
-        view.version_stamp, today=today, language="", variant="card", build=build
+        view.version_stamp, today=today, variant="card", build=build
     )
     body = render_localized(
         template, view.language, view=view, today=today, token=token, etag=card_etag,
         poll_seconds=current_app.config["STATUS_POLL_SECONDS"],
     )
     return body, 200, headers
-
-
-def unchanged_response(claim, *, variant: str, today, build: str, not_found):
-    """For a poll that sends its ETag: 304 when nothing changed (one narrow query and no
-    rendering), ``not_found()`` for a dead link, or None to render the status as usual.
-
-    Most unchanged polls never get here: ``portal.web.fast_poll`` answers them in front of Flask
-    with this same 304. This path answers the rest (JSON polls, and any poll the shortcut
-    passed on, e.g. while the database was unreachable)."""
-    if not request.if_none_match or request.if_none_match.star_tag:
-        return None  # "*" would match anything: no shortcut for it
-    raw = current_app.config["FAST_PATHS"]
-    stamp = run_read(lambda connection: version_stamp(
-        connection=connection, application_id=claim.application_id,
-        token_version=claim.token_version, raw=raw,
-    ))
-    if stamp is None:
-        return not_found()
-    etag = etag_for(stamp, today=today, language="", variant=variant, build=build)
-    if etag.strip('"') in request.if_none_match:
-        return "", 304, {**PRIVATE_HEADERS, "ETag": etag}
-    return None
 
 
 def not_found_response():

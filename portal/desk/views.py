@@ -38,7 +38,7 @@ from portal.services.desk import (
     desk_row,
     list_desk,
 )
-from portal.services.outbox import messages_for_application, resend
+from portal.services.emails import messages_for_application, resend
 from portal.services.promises import parse_promise_date
 from portal.services.updates import application_timeline, post_no_news_update, post_update
 from portal.web.actor import request_actor

@@ -14,7 +14,6 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 from flask_babel import gettext as _
 from sqlmodel import select
 
-from portal.candidate.status import PRIVATE_HEADERS, unchanged_response
 from portal.core import clock
 from portal.core.db import get_session
 from portal.core.origins import normalise_origin
@@ -25,6 +24,7 @@ from portal.services.badge import WINDOW_DAYS, BadgeCache, compute_badge
 from portal.services.lookup import send_status_links
 from portal.services.recruiters import normalise_email
 from portal.services.status import etag_for, expired_link_contact, load_status
+from portal.web.capability import PRIVATE_HEADERS, unchanged_response
 from portal.web.extensions import csrf, htmx, limiter
 from portal.web.framing import content_security_policy, cross_site_post
 
@@ -201,9 +201,9 @@ def status(slug: str, token: str):
     if view is None or view.client_slug != client.slug:
         return not_found_response()
     g.language = view.language
-    etag = etag_for(view.version_stamp, today=today, language="", variant=variant, build=build)
+    etag = etag_for(view.version_stamp, today=today, variant=variant, build=build)
     card_etag = etag_for(
-        view.version_stamp, today=today, language="", variant=card_variant, build=build
+        view.version_stamp, today=today, variant=card_variant, build=build
     )
     body, code, headers = _render(
         "embed/status.html", "candidate/_status_card.html", view=view, today=today, token=token,

@@ -21,8 +21,8 @@ from portal.mail.compose import (
     signature_for,
     unsubscribe_headers,
 )
+from portal.mail.outbox import enqueue_email
 from portal.models import Application, Client, Job, OutboxMessage, Recruiter, Stage, Update
-from portal.services.outbox import enqueue_email
 
 
 def queue_acknowledgement(

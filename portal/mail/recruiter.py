@@ -13,6 +13,7 @@ from flask_babel import ngettext
 from sqlmodel import Session
 
 from portal.mail.compose import active_owner, in_language, mail_domain, render_pair
+from portal.mail.outbox import enqueue_email
 from portal.models import (
     LANGUAGES,
     Application,
@@ -24,7 +25,6 @@ from portal.models import (
     Update,
     UpdateKind,
 )
-from portal.services.outbox import enqueue_email
 
 
 def recruiter_language(recruiter: Recruiter) -> str:

@@ -334,11 +334,12 @@ def load_status(
     )
 
 
-def etag_for(stamp: str, *, today: date, language: str, variant: str, build: str) -> str:
-    """A strong ETag over everything the rendered status depends on (the date included)."""
-    digest = hashlib.blake2b(
-        _stamp(stamp, today, language, variant, build).encode(), digest_size=12
-    ).hexdigest()
+def etag_for(stamp: str, *, today: date, variant: str, build: str) -> str:
+    """A strong ETag over everything the rendered status depends on: the version stamp (the last
+    change of the application, its job and client, and its reminder), the date, the variant
+    (page, card, json) and the build."""
+    digest = hashlib.blake2b(_stamp(stamp, today, variant, build).encode(),
+                             digest_size=12).hexdigest()
     return f'"{digest}"'
 
 

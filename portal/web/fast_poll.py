@@ -20,11 +20,11 @@ import re
 from flask import Flask
 from werkzeug.http import parse_etags
 
-from portal.candidate.status import PRIVATE_HEADERS
 from portal.core import clock
 from portal.core.db import get_engine, raw_read
 from portal.core.tokens import LinkExpired, LinkInvalid, read_status_token
 from portal.services.status import driver_sql, etag_for, named_rows, stamp_of
+from portal.web.capability import PRIVATE_HEADERS
 from portal.web.headers import security_headers
 
 # A status token: URL-safe base64 parts joined by dots, no slash (other /s/ routes have one).
@@ -72,7 +72,7 @@ class UnchangedPoll:
         if stamp is None:
             return None
         variant = "card" if environ.get("HTTP_HX_REQUEST") == "true" else "page"
-        etag = etag_for(stamp, today=clock.today(self.app), language="", variant=variant,
+        etag = etag_for(stamp, today=clock.today(self.app), variant=variant,
                         build=self.app.config["BUILD_ID"])
         if etag.strip('"') not in etags:
             return None

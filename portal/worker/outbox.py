@@ -19,8 +19,8 @@ from flask import Flask
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from portal.mail.outbox import claim_due, mark_failed_attempt, mark_sent
 from portal.models import OutboxMessage
-from portal.services.outbox import claim_due, mark_failed_attempt, mark_sent
 
 
 def build_email(message: OutboxMessage, *, from_address: str) -> EmailMessage:

@@ -1,4 +1,4 @@
-"""The transactional outbox: queue emails with the change that causes them; claim, mark, resend.
+"""The transactional outbox: queue emails with the change that causes them; claim and mark.
 
 Writers call ``enqueue_email`` inside their own transaction and commit together with their
 change, so a message exists exactly when its cause does. Workers claim due rows (row-locked with
@@ -14,7 +14,6 @@ from sqlmodel import Session
 
 from portal.core.clock import now
 from portal.models import MessageStatus, OutboxMessage
-from portal.services.audit import Actor, record_by
 
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 3600
@@ -78,35 +77,6 @@ def mark_failed_attempt(
         return
     delay = min(BACKOFF_BASE_SECONDS * 2 ** (message.attempts - 1), BACKOFF_CAP_SECONDS)
     message.next_attempt_at = (at or now()) + timedelta(seconds=delay)
-
-
-def resend(
-    *, session: Session, message: OutboxMessage, domain: str, actor: Actor | None = None
-) -> OutboxMessage:
-    """Queue a copy of a message (a new delivery with its own Message-ID); audited as
-    ``application.email_resent`` by ``actor``."""
-    copy = enqueue_email(
-        session=session, purpose=message.purpose, to_address=message.to_address,
-        subject=message.subject, body_text=message.body_text, body_html=message.body_html,
-        domain=domain, application_id=message.application_id,
-        recruiter_id=message.recruiter_id, headers=dict(message.headers),
-        about_application_id=message.about_application_id,
-        resend_of=message.id,
-    )
-    if message.application_id is not None:
-        record_by(actor, session=session, action="application.email_resent",
-                  application_id=message.application_id, detail={"message": message.id})
-    return copy
-
-
-def messages_for_application(*, session: Session, application_id: int) -> list[OutboxMessage]:
-    """Every email about one application, newest first."""
-    statement = (
-        select(OutboxMessage)
-        .where(OutboxMessage.application_id == application_id)
-        .order_by(OutboxMessage.id.desc())
-    )
-    return list(session.scalars(statement))
 
 
 def iter_queued(*, session: Session) -> Iterator[OutboxMessage]:
