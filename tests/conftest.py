@@ -14,6 +14,7 @@ from sqlmodel import SQLModel
 from portal import create_app
 from portal.core.db import get_engine, get_session
 from portal.core.migrate import upgrade_database
+from tests.factories import make_client, make_job, make_recruiter
 from tests.helpers import (
     BACKEND,
     NOW,
@@ -135,3 +136,12 @@ def smtp_server():
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def people(session, clock):
+    """A recruiter, a client and a job, as a candidate would meet them."""
+    recruiter = make_recruiter(session, name="Rita Berg", email="rita.berg@agency.example")
+    company = make_client(session, name="Nordljus AB", slug="nordljus")
+    job = make_job(session, client=company, owner=recruiter, title="Data Engineer")
+    return recruiter, company, job

@@ -1,6 +1,8 @@
 """Small data factories for tests: each makes a valid record with overridable fields."""
 
 import itertools
+import struct
+import zlib
 from datetime import datetime
 
 from sqlmodel import Session
@@ -50,3 +52,16 @@ def make_application(session: Session, *, job: Job | None = None, at: datetime |
     application = create_application(session=session, job_id=job.id, at=at, **values)
     session.commit()
     return application
+
+
+def png(width: int = 1, height: int = 1) -> bytes:
+    """A valid RGB PNG of the given size, filled with one colour."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = struct.pack(">I", zlib.crc32(kind + body))
+        return struct.pack(">I", len(body)) + kind + body + crc
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    rows = b"".join(b"\x00" + b"\x0b\x5d\x66" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
+            + chunk(b"IEND", b""))

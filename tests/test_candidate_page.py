@@ -15,18 +15,8 @@ from sqlalchemy import MetaData, event
 from portal.core.db import get_engine
 from portal.services.applications import revoke_link
 from portal.services.updates import post_no_news_update, post_update
-from tests.factories import make_application, make_client, make_job, make_recruiter
+from tests.factories import make_application
 from tests.helpers import HTMX, JSON, status_path, text_of
-
-
-@pytest.fixture
-def people(session, clock):
-    """A recruiter, a client and a job, as a candidate would meet them."""
-    recruiter = make_recruiter(session, name="Rita Berg", email="rita.berg@agency.example")
-    company = make_client(session, name="Nordljus AB", slug="nordljus")
-    job = make_job(session, client=company, owner=recruiter, title="Data Engineer")
-    return recruiter, company, job
-
 
 # --- what the page says -----------------------------------------------------------------------
 

@@ -7,7 +7,6 @@ WebP that Chromium's own encoder made.
 import base64
 import re
 import struct
-import zlib
 from html import unescape
 from io import BytesIO
 
@@ -26,26 +25,20 @@ from portal.services.branding import (
     set_client_logo,
     update_client_settings,
 )
-from tests.factories import PASSWORD, make_application, make_client, make_job, make_recruiter
+from tests.factories import (
+    PASSWORD,
+    make_application,
+    make_client,
+    make_job,
+    make_recruiter,
+    png,
+)
 from tests.helpers import BASE_URL, login
 
 # 5×7 pixels, lossless, from Chromium's canvas.toDataURL("image/webp") (the VP8L chunk alone).
 WEBP = base64.b64decode("UklGRh4AAABXRUJQVlA4TBEAAAAvBIABAAfQri7UrP+BiOh/AAA=")
 SVG = b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
 HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
-
-
-def png(width: int = 1, height: int = 1) -> bytes:
-    """A valid RGB PNG of the given size, filled with one colour."""
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + body))
-        return struct.pack(">I", len(body)) + kind + body + crc
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    rows = b"".join(b"\x00" + b"\x0b\x5d\x66" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows))
-            + chunk(b"IEND", b""))
 
 
 def jpeg(width: int = 1, height: int = 1) -> bytes:

@@ -24,9 +24,8 @@ from portal.services.updates import post_update
 from portal.web.fast_poll import UnchangedPoll
 from portal.web.hotpath import LeanSessionInterface
 from portal.web.localized import localized_environment
-from tests.factories import make_application, make_client, make_job
-from tests.test_candidate_page import HTMX, JSON, clock, people, status_path  # noqa: F401
-from tests.test_client_settings import png
+from tests.factories import make_application, make_client, make_job, png
+from tests.helpers import HTMX, JSON, status_path
 
 VARIANTS = {"page": {}, "card": HTMX, "json": JSON}
 # The one random part of a page: each form's fresh idempotency key (candidate actions).
@@ -44,37 +43,37 @@ def _note(session, application, recruiter, **fields):
     session.commit()
 
 
-def _open_with_note(session, application, recruiter, clock):  # noqa: F811
+def _open_with_note(session, application, recruiter, clock):
     clock.shift(timedelta(hours=1))
     _note(session, application, recruiter,
           public_note='We meet the client on Thursday. <b>"Soon"</b> & 100 %')
 
 
-def _open_without_note(session, application, recruiter, clock):  # noqa: F811
+def _open_without_note(session, application, recruiter, clock):
     pass
 
 
-def _overdue_and_reminded(session, application, recruiter, clock):  # noqa: F811
+def _overdue_and_reminded(session, application, recruiter, clock):
     # Applied 1 October: promised by 8 October; the reminder digest has gone out since.
     session.execute(update(Application).where(Application.id == application.id).values(
         reminded_at=datetime(2026, 10, 9, 6, tzinfo=UTC)))
     session.commit()
 
 
-def _hired(session, application, recruiter, clock):  # noqa: F811
+def _hired(session, application, recruiter, clock):
     clock.shift(timedelta(hours=1))
     _note(session, application, recruiter, stage_key="interview", public_note="See you Monday.")
     clock.shift(timedelta(hours=1))
     _note(session, application, recruiter, stage_key="hired", public_note="Welcome aboard!")
 
 
-def _not_selected(session, application, recruiter, clock):  # noqa: F811
+def _not_selected(session, application, recruiter, clock):
     clock.shift(timedelta(hours=2))
     _note(session, application, recruiter, stage_key="not_selected",
           public_note="Thank you, and good luck.")
 
 
-def _withdrawn(session, application, recruiter, clock):  # noqa: F811
+def _withdrawn(session, application, recruiter, clock):
     clock.shift(timedelta(hours=2))
     withdraw(session=session, application=application, request_key=uuid.uuid4().hex,
              reason="I took another offer.")
@@ -130,7 +129,7 @@ def _compare(apps, path):
 @pytest.mark.parametrize("language", ["en", "sv"])
 @pytest.mark.parametrize("state", list(STATES))
 def test_every_state_is_the_same_with_and_without_fast_paths(
-    apps, session, people, clock, state, language  # noqa: F811
+    apps, session, people, clock, state, language
 ):
     """Do the page, the card and the JSON of every state, in both languages, come back from
     the fast app exactly as from the plain one (body, headers, ETag and 304)?"""
@@ -151,7 +150,7 @@ def test_every_state_is_the_same_with_and_without_fast_paths(
 
 @pytest.mark.parametrize("language", ["en", "sv"])
 def test_a_branded_client_is_the_same_with_and_without_fast_paths(
-    apps, session, people, clock, language  # noqa: F811
+    apps, session, people, clock, language
 ):
     """Does a white-labelled client's page (logo, accent colour) agree on both paths?"""
     recruiter, _, _ = people
@@ -164,7 +163,7 @@ def test_a_branded_client_is_the_same_with_and_without_fast_paths(
     assert "/brand/ljusdal" in apps[1].test_client().get(path).text
 
 
-def test_the_next_day_is_the_same_with_and_without_fast_paths(apps, session, people, clock):  # noqa: F811
+def test_the_next_day_is_the_same_with_and_without_fast_paths(apps, session, people, clock):
     """Does yesterday's ETag get today's page from both (a date in the ETag), identically?"""
     _, _, job = people
     application = make_application(session, job=job, language="sv")
@@ -178,7 +177,7 @@ def test_the_next_day_is_the_same_with_and_without_fast_paths(apps, session, peo
     assert one.headers["ETag"] == two.headers["ETag"] != etag
 
 
-def test_off_means_the_plain_flask_path(apps, session, people):  # noqa: F811
+def test_off_means_the_plain_flask_path(apps, session, people):
     """With FAST_PATHS off: no poll middleware, Flask's own session interface, no per-language
     environments, and the 304 comes from the Flask view."""
     fast, plain = apps
@@ -217,7 +216,7 @@ def test_the_per_language_environment_leaves_the_apps_alone(app):
     assert {name: app.jinja_env.globals[name] for name in before} == before
 
 
-def test_columns_are_read_by_name_not_position(app, session, people, clock, monkeypatch):  # noqa: F811
+def test_columns_are_read_by_name_not_position(app, session, people, clock, monkeypatch):
     """Does the status page's view stay the same when its statements select their columns in
     another order (the driver read and SQLAlchemy's alike)?"""
     recruiter, _, job = people

@@ -101,10 +101,10 @@ def test_installed_wheel_serves_pages_under_gunicorn(wheel, tmp_path):
         cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
-        page = _get_when_up(status_url)
+        page = _get_when_up(status_url, server)
         assert '<html lang="sv">' in page
         assert "Ansökan mottagen" in page and "Packager" in page
-        css = _get_when_up(f"http://127.0.0.1:{port}/static/vendor/htmx.min.js")
+        css = _get_when_up(f"http://127.0.0.1:{port}/static/vendor/htmx.min.js", server)
         assert "htmx" in css
     finally:
         server.terminate()
@@ -113,13 +113,17 @@ def test_installed_wheel_serves_pages_under_gunicorn(wheel, tmp_path):
     assert status_url.rsplit("/", 1)[-1] not in log
 
 
-def _get_when_up(url: str, timeout: float = 20.0) -> str:
+def _get_when_up(url: str, server: subprocess.Popen, timeout: float = 60.0) -> str:
+    """The page once the server answers (a loaded machine may take a while to start it); the
+    server's own output when it died instead."""
     deadline = time.monotonic() + timeout
     while True:
         try:
             with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback
                 return response.read().decode()
         except OSError:
+            if server.poll() is not None:
+                raise AssertionError(f"gunicorn exited: {server.communicate()[0]}") from None
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)

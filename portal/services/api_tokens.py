@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from portal.core.clock import now
 from portal.models import ApiScope, ApiToken
-from portal.services import InputError, NotFound
+from portal.services import N_, InputError, NotFound
 from portal.services.audit import Actor, record_by
 
 TOKEN_PREFIX = "ptk_"  # noqa: S105 - a label, not a secret
@@ -47,11 +47,11 @@ def create_token(
     ``api_token.created`` by ``actor``)."""
     name = (name or "").strip()
     if not name:
-        raise InputError("name", "give the token a name, e.g. the system that will use it")
+        raise InputError("name", N_("give the token a name, e.g. the system that will use it"))
     if len(name) > 120:
-        raise InputError("name", "at most 120 characters")
+        raise InputError("name", N_("at most %(max)d characters"), max=120)
     if scope not in set(ApiScope):
-        raise InputError("scope", "read or write")
+        raise InputError("scope", N_("read or write"))
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         name=name, scope=scope, secret_hash=hash_secret(secret),

@@ -8,7 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlmodel import Session, func, select
 
 from portal.models import LANGUAGES, Recruiter, Role
-from portal.services import N_, InputError
+from portal.services import N_, InputError, Message
 from portal.services.audit import Actor, record_by
 
 MIN_PASSWORD_LENGTH = 12
@@ -22,10 +22,24 @@ def normalise_email(raw: str, field: str = "email") -> str:
     """A syntactically valid, normalised email address, or InputError."""
     try:
         return validate_email((raw or "").strip(), check_deliverability=False).normalized
-    except EmailNotValidError as exc:
+    except EmailNotValidError:
         raise InputError(
-            field, N_("not a valid email address (%(reason)s)"), reason=str(exc)
+            field, N_("not a valid email address (%(reason)s)"), reason=_email_problem(raw)
         ) from None
+
+
+def _email_problem(raw: str | None) -> Message:
+    """What is wrong with an address, in our own (translatable) words: the validator's reasons
+    are English only."""
+    text = (raw or "").strip()
+    if "@" not in text:
+        return Message(N_("it has no @"))
+    local, _, domain = text.rpartition("@")
+    if not local or not domain:
+        return Message(N_("something is missing before or after the @"))
+    if len(text) > 254:
+        return Message(N_("it is longer than 254 characters"))
+    return Message(N_("check how it is written"))
 
 
 _PADDING = "0123456789!@#$%^&*()_-+=.,?~ "

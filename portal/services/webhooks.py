@@ -29,7 +29,7 @@ from portal.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from portal.services import InputError, NotFound
+from portal.services import N_, InputError, NotFound
 from portal.services.audit import Actor, record_by
 
 EVENT_TYPES = (
@@ -89,24 +89,26 @@ def normalise_url(raw: str, *, allow_private: bool) -> str:
     """The endpoint URL as typed, if it is a safe http(s) URL; InputError says why not."""
     url = (raw or "").strip()
     if not url:
-        raise InputError("url", "enter the URL that should receive the events")
+        raise InputError("url", N_("enter the URL that should receive the events"))
     if len(url) > MAX_URL_LENGTH:
-        raise InputError("url", f"at most {MAX_URL_LENGTH} characters")
+        raise InputError("url", N_("at most %(max)d characters"), max=MAX_URL_LENGTH)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InputError("url", "a URL starting with https:// (or http://)")
+        raise InputError("url", N_("a URL starting with https:// (or http://)"))
     if parts.username or parts.password:
-        raise InputError("url", "no user name or password in the URL; verify the signature instead")
+        raise InputError(
+            "url", N_("no user name or password in the URL; verify the signature instead")
+        )
     if parts.fragment or any(ch.isspace() for ch in url):
-        raise InputError("url", "no spaces and no #fragment in the URL")
+        raise InputError("url", N_("no spaces and no #fragment in the URL"))
     try:
         parts.port  # noqa: B018 - raises for a port that is not a number
     except ValueError:
-        raise InputError("url", "the port is not a number") from None
+        raise InputError("url", N_("the port is not a number")) from None
     try:
         checked_addresses(url, allow_private=allow_private)
     except UnsafeAddress as error:
-        raise InputError("url", f"refused: {error}") from None
+        raise InputError("url", N_("refused: %(reason)s"), reason=str(error)) from None
     return url
 
 
@@ -114,9 +116,9 @@ def _checked_events(events) -> list[str]:
     chosen = [event for event in EVENT_TYPES if event in set(events or ())]
     unknown = sorted(set(events or ()) - set(EVENT_TYPES))
     if unknown:
-        raise InputError("events", f"unknown events: {', '.join(unknown)}")
+        raise InputError("events", N_("unknown events: %(events)s"), events=", ".join(unknown))
     if not chosen:
-        raise InputError("events", "choose at least one event")
+        raise InputError("events", N_("choose at least one event"))
     return chosen
 
 
@@ -133,7 +135,7 @@ def create_endpoint(
     ``webhook.created`` by ``actor``."""
     description = (description or "").strip()
     if len(description) > 200:
-        raise InputError("description", "at most 200 characters")
+        raise InputError("description", N_("at most %(max)d characters"), max=200)
     endpoint = WebhookEndpoint(
         url=normalise_url(url, allow_private=allow_private), events=_checked_events(events),
         description=description, secret=new_secret(), created_by=created_by,
@@ -156,7 +158,7 @@ def update_endpoint(
     if description is not None:
         description = description.strip()
         if len(description) > 200:
-            raise InputError("description", "at most 200 characters")
+            raise InputError("description", N_("at most %(max)d characters"), max=200)
         endpoint.description = description
     session.add(endpoint)
     session.flush()
