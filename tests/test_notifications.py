@@ -30,15 +30,6 @@ UNSUBSCRIBE_LINK = re.compile(r"http://portal\.test/u/[A-Za-z0-9_.\-]+")
 PAYLOADS = ("<script>alert(1)</script>", '"><img src=x onerror=alert(1)>')
 
 
-@pytest.fixture
-def people(session, clock):
-    """A recruiter, a client and a job, as a candidate would meet them."""
-    recruiter = make_recruiter(session, name="Rita Berg", email="rita.berg@agency.example")
-    company = make_client(session, name="Nordljus AB", slug="nordljus")
-    job = make_job(session, client=company, owner=recruiter, title="Data Engineer")
-    return recruiter, company, job
-
-
 # --- helpers ------------------------------------------------------------------------------------
 
 
