@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, func, or_, select, tuple_
 from sqlmodel import Session
 
+from portal.core.ids import is_id
 from portal.models import Application, Client, Job, Stage
 
 STATUSES = ("open", "closed", "all")
@@ -65,7 +66,12 @@ def _decode_cursor(cursor: str | None) -> list | None:
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (binascii.Error, ValueError, UnicodeError):
         return None
-    return values if isinstance(values, list) and len(values) == 3 else None
+    if not (isinstance(values, list) and len(values) == 3):
+        return None
+    last_id = values[2]  # a forged id beyond the columns would be a database error
+    if isinstance(last_id, bool) or not isinstance(last_id, int) or not is_id(last_id):
+        return None
+    return values
 
 
 _ROWS = (
@@ -103,7 +109,7 @@ def _ordered(statement, status: str, after: list | None):
         if after:
             try:
                 promised, updated, last_id = (
-                    date.fromisoformat(after[0]), datetime.fromisoformat(after[1]), int(after[2])
+                    date.fromisoformat(after[0]), datetime.fromisoformat(after[1]), after[2]
                 )
             except (TypeError, ValueError):
                 promised = None
@@ -120,7 +126,7 @@ def _ordered(statement, status: str, after: list | None):
         ]
     if after:
         try:
-            updated, last_id = datetime.fromisoformat(after[1]), int(after[2])
+            updated, last_id = datetime.fromisoformat(after[1]), after[2]
             statement = statement.where(
                 or_(
                     Application.last_update_at < updated,
