@@ -25,10 +25,10 @@ from portal.core.db import get_session
 from portal.models import LANGUAGES, Application, Recruiter
 from portal.services import InputError
 from portal.services.audit import ACTIONS, AuditFilter, list_events
-from portal.services.privacy import anonymise_application, export_application, run_retention
+from portal.services.privacy import anonymise_application, run_retention
 from portal.services.recruiters import create_recruiter, list_recruiters, set_recruiter_access
 from portal.web.actor import request_actor
-from portal.web.capability import json_download
+from portal.web.capability import personal_data_download
 from portal.web.i18n import form_errors
 from portal.web.ids import parse_id
 
@@ -156,9 +156,7 @@ def export_application_data(application_id: int):
     """Download everything held about the candidate, on their request (audited)."""
     session = get_session()
     application = _application_or_404(application_id)
-    data = export_application(session=session, application=application, actor=request_actor())
-    session.commit()
-    return json_download(data, f"application-{application.id}-data.json")
+    return personal_data_download(session, application, actor=request_actor())
 
 
 @bp.post("/applications/<id:application_id>/erase")

@@ -9,39 +9,30 @@ authorises, ``Origin`` / ``Sec-Fetch-Site`` refuse other sites' forms.
 """
 
 
-from flask import Blueprint, Response, current_app, g, render_template, request
+from flask import Blueprint, current_app, g, render_template, request
 
 from portal.candidate.actions import application_for_token, refuse_cross_site
 from portal.candidate.status import not_found_response
 from portal.core.db import get_session
 from portal.core.tokens import LinkExpired, LinkInvalid, read_erasure_token
 from portal.models import Application, Client, Job
-from portal.services.audit import Actor
 from portal.services.privacy import (
     anonymise_application,
-    export_application,
     send_erasure_confirmation,
 )
 from portal.web.actor import candidate_actor
-from portal.web.capability import PRIVATE_HEADERS, json_download
+from portal.web.capability import PRIVATE_HEADERS, personal_data_download
 from portal.web.extensions import csrf, limiter
 
 bp = Blueprint("privacy", __name__)
 csrf.exempt(bp)  # cookieless: the signed token plus the Origin check, as for candidate actions
 
 
-def export_response(session, application: Application, *, actor: Actor) -> Response:
-    """The export as a JSON download that no cache keeps (audited, committed)."""
-    data = export_application(session=session, application=application, actor=actor)
-    session.commit()
-    return json_download(data, f"application-{application.id}-data.json")
-
-
 @bp.get("/s/<path:token>/my-data")
 def my_data(token: str):
     """Everything held about this application, as a JSON file (GDPR art. 15 and 20)."""
     application = application_for_token(token)
-    return export_response(get_session(), application, actor=candidate_actor())
+    return personal_data_download(get_session(), application, actor=candidate_actor())
 
 
 def _erasure_limit() -> str:

@@ -7,6 +7,9 @@ import json
 from flask import Response, current_app, request
 
 from portal.core.db import run_read
+from portal.models import Application
+from portal.services.audit import Actor
+from portal.services.privacy import export_application
 from portal.services.status import etag_for, version_stamp
 
 PRIVATE_HEADERS = {
@@ -46,3 +49,11 @@ def json_download(data: dict, filename: str) -> Response:
     response.headers.update(PRIVATE_HEADERS)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def personal_data_download(session, application: Application, *, actor: Actor) -> Response:
+    """Everything held about one application as a JSON file (audited for ``actor``, committed):
+    the candidate's own download and the admin's on their request are this one response."""
+    data = export_application(session=session, application=application, actor=actor)
+    session.commit()
+    return json_download(data, f"application-{application.id}-data.json")
